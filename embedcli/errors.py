@@ -1,0 +1,34 @@
+"""Errors a user can act on.
+
+Core modules raise these with a message written for the user at the point the problem is
+known: what is wrong and what to do. The CLI prints them as one `Error: ...` line and exits 1;
+any other exception is a bug and keeps its traceback.
+"""
+
+
+class EmbedcliError(Exception):
+    """A problem with the user's input or environment, explained in the message."""
+
+
+class CorpusError(EmbedcliError):
+    """A corpus is missing, unreadable, empty or in a shape we cannot read."""
+
+
+class DownloadError(EmbedcliError):
+    """A download failed or its checksum did not match."""
+
+
+class TokenizerError(EmbedcliError):
+    """The tokenizer could not start or failed on the input."""
+
+
+class ModelError(EmbedcliError):
+    """A model directory is missing, incomplete or of an unknown format."""
+
+
+class VocabularyError(EmbedcliError):
+    """A query word is not in the model's vocabulary."""
+
+
+class OutputExistsError(EmbedcliError):
+    """An output would overwrite an existing file without --force."""

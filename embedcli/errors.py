@@ -32,3 +32,7 @@ class VocabularyError(EmbedcliError):
 
 class OutputExistsError(EmbedcliError):
     """An output would overwrite an existing file without --force."""
+
+
+class OptionsError(EmbedcliError):
+    """Options that cannot work together; the CLI reports these as usage errors (exit 2)."""

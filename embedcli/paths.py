@@ -28,7 +28,7 @@ def cache_home() -> Path:
 
 
 def shipped_corpora_dir() -> Path:
-    """The repository's `corpora/` folder (data only, never imported): $EMBEDCLI_CORPORA overrides."""
+    """The repository's `corpora/` folder (data only); $EMBEDCLI_CORPORA overrides it."""
     if os.environ.get("EMBEDCLI_CORPORA"):
         return Path(os.environ["EMBEDCLI_CORPORA"]).expanduser()
     return Path(__file__).resolve().parent.parent / "corpora"

@@ -19,7 +19,12 @@ from embedcli import __version__, paths
 from embedcli.corpora import CorpusSource, ReadStats, iter_documents
 from embedcli.errors import CorpusError
 from embedcli.fsutil import atomic_file, check_writable, sha256_file
-from embedcli.tokenizers import TokenizeOptions, tokenize_documents, tokenizer_version
+from embedcli.tokenizers import (
+    TokenizeOptions,
+    check_workers,
+    tokenize_documents,
+    tokenizer_version,
+)
 
 SIDECAR_FORMAT = 1
 
@@ -92,6 +97,7 @@ def tokenize_corpus(
     `on_start(total_documents)` is called before tokenizing starts (not when reusing);
     `on_progress(n)` as documents finish.
     """
+    workers = check_workers(workers)
     source_sha256 = sha256_file(source.path)
     target = Path(output) if output else cache_path(source, source_sha256, options)
     existing = load_if_current(target, source_sha256, options)

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
 from itertools import islice
 
-from embedcli.errors import TokenizerError
+from embedcli.errors import OptionsError, TokenizerError
 
 # The stopword list of the NSMC Word2Vec textbook chapter.
 TEXTBOOK_STOPWORDS: tuple[str, ...] = (
@@ -51,15 +51,15 @@ class TokenizeOptions:
 
     def __post_init__(self) -> None:
         if self.tokenizer not in TOKENIZERS:
-            raise TokenizerError(
+            raise OptionsError(
                 f"Unknown tokenizer {self.tokenizer!r}: choose one of {', '.join(TOKENIZERS)}."
             )
         if self.clean not in CLEANERS:
-            raise TokenizerError(
+            raise OptionsError(
                 f"Unknown cleaning {self.clean!r}: choose one of {', '.join(CLEANERS)}."
             )
         if self.max_repeat < 0:
-            raise TokenizerError("--max-repeat must be 0 (off) or a positive number.")
+            raise OptionsError("--max-repeat must be 0 (off) or a positive number.")
 
     def to_dict(self) -> dict:
         data = asdict(self)
@@ -201,6 +201,15 @@ def _tokenize_chunk(docs: list[str]) -> list[list[str]]:
     return [_worker_tokenizer(doc) for doc in docs]
 
 
+def check_workers(workers: int | None) -> int:
+    """The number of worker processes to use: `workers`, or one per core when None."""
+    if workers is None:
+        return default_workers()
+    if workers < 1:
+        raise OptionsError("--workers must be 1 or more (leave it out for one per core).")
+    return workers
+
+
 def default_workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
@@ -216,9 +225,7 @@ def tokenize_documents(
 
     `on_progress(n)` is called with the number of documents finished since the last call.
     """
-    workers = workers or default_workers()
-    if workers < 1:
-        raise TokenizerError("--workers must be at least 1.")
+    workers = check_workers(workers)
     check_available(options.tokenizer)
     ctx = multiprocessing.get_context("spawn")
     pool = ctx.Pool(workers, initializer=_init_worker, initargs=(options,))

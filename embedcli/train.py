@@ -22,13 +22,13 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
-from embedcli.errors import EmbedcliError
+from embedcli.errors import OptionsError
 from embedcli.tokenized import TokenizedCorpus
 
 ALGORITHMS = ("word2vec",)
 
 
-class TrainConfigError(EmbedcliError):
+class TrainConfigError(OptionsError):
     """Training options that cannot work together."""
 
 
@@ -47,7 +47,7 @@ class TrainConfig:
     epochs: int = 5
     alpha: float = 0.025
     min_alpha: float = 0.0001
-    workers: int = 0  # 0: one per core
+    workers: int | None = None  # None: one per core
     seed: int = 1
 
     def __post_init__(self) -> None:
@@ -71,8 +71,8 @@ class TrainConfig:
             problems.append("--sample must be 0 (off) or a small positive number like 1e-3")
         if not 0 < self.alpha <= 1:
             problems.append("--alpha must be between 0 and 1 (gensim's default is 0.025)")
-        if self.workers < 0:
-            problems.append("--workers must be 1 or more (or 0 for one per core)")
+        if self.workers is not None and self.workers < 1:
+            problems.append("--workers must be 1 or more (leave it out for one per core)")
         if problems:
             raise TrainConfigError("; ".join(problems) + ".")
 
@@ -108,7 +108,7 @@ class TrainResult:
         return self.model.wv
 
 
-def _resolve_workers(workers: int) -> int:
+def _resolve_workers(workers: int | None) -> int:
     from embedcli.tokenizers import default_workers
 
     return workers or default_workers()
@@ -240,7 +240,9 @@ class _EpochTracker:
             epoch=cur_epoch + 1,
             epochs=self.epochs,
             seconds=now - self.epoch_started,
-            words=int(raw_word_count),
+            # gensim's worker threads read a little past their slice of the file, so its raw
+            # count exceeds the corpus; words/s is reported against the corpus itself.
+            words=int(self.model.corpus_total_words),
             effective_words=int(trained_word_count),
             loss=float(loss) if self.model.compute_loss else None,
         )

@@ -1,0 +1,523 @@
+"""The `embedcli` command line: parse options, call the core, render the result.
+
+Each command is a thin function; the work happens in the core modules, which never print.
+Known problems (EmbedcliError) become one `Error: ...` line on stderr and exit code 1
+(bad option combinations: exit 2); anything else is a bug and keeps its traceback.
+Set EMBEDCLI_DEBUG=1 to see tracebacks for known problems too.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from embedcli import __version__, console
+from embedcli.errors import EmbedcliError, OptionsError
+
+app = typer.Typer(
+    name="embedcli",
+    help="Train and explore word embeddings, Korean first: NSMC -> Okt -> Word2Vec in one tool.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _handle_errors(command):
+    """Turn known errors into one line on stderr and a non-zero exit code."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except OptionsError as exc:
+            if os.environ.get("EMBEDCLI_DEBUG"):
+                raise
+            raise typer.BadParameter(str(exc)) from None
+        except EmbedcliError as exc:
+            if os.environ.get("EMBEDCLI_DEBUG"):
+                raise
+            console.error(str(exc))
+            raise typer.Exit(1) from None
+
+    return wrapper
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.out.print(f"embedcli {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = False,
+) -> None:
+    """Train and explore word embeddings, Korean first."""
+
+
+# --- shared options -------------------------------------------------------------------------
+
+CorpusOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--corpus", "-c",
+        help="A corpus name (see `embedcli corpora`) or the path of a TSV or text file "
+        "(.gz is fine). Defaults to the shipped NSMC reviews.",
+    ),
+]
+FormatOpt = Annotated[
+    str,
+    typer.Option(
+        "--corpus-format",
+        help="How to read a corpus file: auto (TSV when the first line has a tab), tsv, or "
+        "text (one document per line).",
+    ),
+]
+TextColumnOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--text-column",
+        help="TSV column holding the text: a header name (default 'document') or a 1-based "
+        "number for files without a header.",
+    ),
+]
+WorkersOpt = Annotated[
+    int | None,
+    typer.Option("--workers", "-w", help="Processes/threads to use; one per core if omitted."),
+]
+MaxRepeatOpt = Annotated[
+    int,
+    typer.Option(
+        "--max-repeat",
+        help="Shorten runs of one repeated character (ㅋㅋㅋㅋㅋ...) to this many before Okt "
+        "sees them, because Okt slows down badly on them; 0 keeps them.",
+    ),
+]
+ForceOpt = Annotated[
+    bool, typer.Option("--force", "-f", help="Replace existing output files.")
+]
+QuietOpt = Annotated[
+    bool, typer.Option("--quiet", "-q", help="No progress bars or status lines on stderr.")
+]
+ModelOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--model", "-m",
+        help="The model directory to use; defaults to the most recently trained model.",
+    ),
+]
+TopnOpt = Annotated[int, typer.Option("--topn", "-n", help="How many answers to show.")]
+OutFormatOpt = Annotated[
+    str,
+    typer.Option(
+        "--format",
+        help="table for people, tsv or json for scripts.",
+    ),
+]
+
+
+def _check_format(fmt: str) -> str:
+    if fmt not in console.FORMATS:
+        raise typer.BadParameter(f"--format must be one of {', '.join(console.FORMATS)}.")
+    return fmt
+
+
+# --- corpus -> tokens -----------------------------------------------------------------------
+
+
+def _resolve_source(corpus, corpus_format, text_column, quiet):
+    from embedcli.corpora import parse_text_column, resolve_corpus
+
+    with console.progress("bytes", quiet) as bar:
+        task = None
+
+        def on_download(done: int, total: int | None) -> None:
+            nonlocal task
+            if task is None:
+                task = bar.add_task("download", total=total)
+            bar.update(task, completed=done, total=total)
+
+        return resolve_corpus(
+            corpus,
+            format=corpus_format,
+            text_column=parse_text_column(text_column),
+            download_progress=on_download,
+        )
+
+
+def _tokenize(source, options, *, output, workers, force, quiet):
+    from embedcli.tokenized import tokenize_corpus
+
+    with console.progress("docs", quiet) as bar:
+        task = None
+
+        def on_start(total: int) -> None:
+            nonlocal task
+            task = bar.add_task(f"tokenize ({options.tokenizer})", total=total)
+
+        def on_progress(n: int) -> None:
+            bar.advance(task, n)
+
+        result = tokenize_corpus(
+            source, options, output=output, workers=workers, force=force,
+            on_start=on_start, on_progress=on_progress,
+        )
+    meta = result.meta
+    counts = meta["counts"]
+    if result.reused:
+        console.status(
+            f"Reusing tokens of {source.name} ({counts['documents']:,} documents, "
+            f"{counts['tokens']:,} tokens): {result.path}",
+            quiet,
+        )
+    else:
+        skipped = sum(counts["skipped_rows"].values())
+        console.status(
+            f"Tokenized {counts['documents']:,} documents of {source.name} in "
+            f"{meta['seconds']:.1f} s ({meta['documents_per_second']:,.0f} docs/s, "
+            f"{meta['workers']} workers): {counts['tokens']:,} tokens"
+            + (f"; skipped {skipped:,} rows ({_reasons(counts['skipped_rows'])})"
+               if skipped else "")
+            + f" -> {result.path}",
+            quiet,
+        )
+    return result
+
+
+def _reasons(skipped: dict) -> str:
+    return ", ".join(f"{n:,} {reason}" for reason, n in skipped.items())
+
+
+def _tokenize_options(max_repeat: int):
+    from embedcli.tokenizers import TokenizeOptions
+
+    return TokenizeOptions(max_repeat=max_repeat)
+
+
+@app.command()
+@_handle_errors
+def tokenize(
+    corpus: CorpusOpt = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output", "-o",
+            help="Where to write the tokens (one document per line) and its .json sidecar; "
+            "defaults to the token cache that `train` reuses.",
+        ),
+    ] = None,
+    corpus_format: FormatOpt = "auto",
+    text_column: TextColumnOpt = None,
+    workers: WorkersOpt = None,
+    max_repeat: MaxRepeatOpt = 3,
+    force: ForceOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Tokenize a corpus with Okt (the textbook's cleaning and stopwords), in parallel."""
+    options = _tokenize_options(max_repeat)
+    source = _resolve_source(corpus, corpus_format, text_column, quiet)
+    result = _tokenize(source, options, output=output, workers=workers, force=force, quiet=quiet)
+    console.out.print(str(result.path), markup=False, highlight=False)
+
+
+# --- train ----------------------------------------------------------------------------------
+
+
+@app.command()
+@_handle_errors
+def train(
+    corpus: CorpusOpt = None,
+    algo: Annotated[str, typer.Option("--algo", help="The algorithm: word2vec.")] = "word2vec",
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output", "-o",
+            help="The model directory to write; defaults to <data home>/models/<corpus>-<algo>.",
+        ),
+    ] = None,
+    vector_size: Annotated[int, typer.Option(help="Dimensions of each word vector.")] = 100,
+    window: Annotated[int, typer.Option(help="Context words on each side of a word.")] = 5,
+    min_count: Annotated[
+        int, typer.Option(help="Ignore words seen fewer times than this.")
+    ] = 5,
+    sg: Annotated[
+        bool, typer.Option("--sg/--cbow", help="Skip-gram, or CBOW (the default).")
+    ] = False,
+    hs: Annotated[
+        int, typer.Option(help="1 to train with hierarchical softmax, 0 not to.", min=0, max=1)
+    ] = 0,
+    negative: Annotated[
+        int, typer.Option(help="Negative samples per word (0: no negative sampling).")
+    ] = 5,
+    sample: Annotated[
+        float, typer.Option(help="Down-sampling threshold for frequent words (0: off).")
+    ] = 1e-3,
+    epochs: Annotated[int, typer.Option(help="Passes over the corpus.")] = 5,
+    alpha: Annotated[float, typer.Option(help="Initial learning rate.")] = 0.025,
+    workers: WorkersOpt = None,
+    seed: Annotated[int, typer.Option(help="Random seed (with --workers 1: repeatable).")] = 1,
+    word2vec_text: Annotated[
+        bool,
+        typer.Option(help="Also write vectors.txt in word2vec text format for other tools."),
+    ] = False,
+    corpus_format: FormatOpt = "auto",
+    text_column: TextColumnOpt = None,
+    max_repeat: MaxRepeatOpt = 3,
+    force: ForceOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Train word vectors on a corpus (default: the shipped NSMC reviews, tokenized with Okt)."""
+    from embedcli.corpora import DEFAULT_CORPUS
+    from embedcli.fsutil import check_writable
+    from embedcli.models import default_model_dir
+    from embedcli.train import TrainConfig
+
+    started = time.perf_counter()
+    config = TrainConfig(
+        algo=algo, vector_size=vector_size, window=window, min_count=min_count, sg=sg,
+        hs=bool(hs), negative=negative, sample=sample, epochs=epochs, alpha=alpha,
+        workers=workers, seed=seed,
+    )
+    options = _tokenize_options(max_repeat)
+    out_dir = output or default_model_dir(corpus or DEFAULT_CORPUS, algo)
+    check_writable(out_dir, force, "model directory")  # before any work is done
+
+    source = _resolve_source(corpus, corpus_format, text_column, quiet)
+    tokenize_started = time.perf_counter()
+    tokens = _tokenize(source, options, output=None, workers=workers, force=False, quiet=quiet)
+    tokenize_seconds = time.perf_counter() - tokenize_started
+
+    result = _train(tokens, config, quiet)
+    card = _card(source, tokens, result, tokenize_seconds)
+    card["timings"]["total_seconds"] = round(time.perf_counter() - started, 3)
+    _save(out_dir, result, card, word2vec_text, force)
+    console.status(
+        f"Trained {algo} on {tokens.tokens:,} tokens: {len(result.wv):,} words x "
+        f"{result.wv.vector_size} dims in {result.train_seconds:.1f} s. Saved to {out_dir}",
+        quiet,
+    )
+    console.out.print(str(out_dir), markup=False, highlight=False)
+
+
+def _train(tokens, config, quiet):
+    from embedcli.train import train as train_model
+
+    with console.progress("epochs", quiet) as bar:
+        task = None
+
+        def on_start(vocab_size: int, corpus_words: int) -> None:
+            nonlocal task
+            console.status(f"Vocabulary: {vocab_size:,} words (min count {config.min_count})",
+                           quiet)
+            task = bar.add_task(f"train ({config.algo})", total=config.epochs, info="")
+
+        def on_epoch(report) -> None:
+            loss = f"loss {report.loss:,.0f}, " if report.loss is not None else ""
+            info = f"{loss}{report.words_per_second:,.0f} words/s"
+            bar.update(task, advance=1, info=info)
+            if not console.bars_enabled(quiet):
+                console.status(f"epoch {report.epoch}/{report.epochs}: {info}", quiet)
+
+        return train_model(tokens, config, on_start=on_start, on_epoch=on_epoch)
+
+
+def _card(source, tokens, result, tokenize_seconds: float) -> dict:
+    meta = tokens.meta
+    return {
+        "algo": result.config.algo,
+        "corpus": meta["source"],
+        "tokenizer": {
+            "options": meta["options"],
+            "version": meta["tokenizer_version"],
+            "tokens_file": str(tokens.path),
+            "counts": meta["counts"],
+            "reused_cache": tokens.reused,
+        },
+        "parameters": dict(result.config.to_dict(), workers=result.workers),
+        "training": {
+            "corpus_words": int(result.model.corpus_total_words),
+            "corpus_documents": int(result.model.corpus_count),
+            "epochs": [
+                {
+                    "epoch": e.epoch,
+                    "loss": e.loss,
+                    "seconds": round(e.seconds, 3),
+                    "words_per_second": round(e.words_per_second),
+                }
+                for e in result.epochs
+            ],
+            "loss_note": "per-epoch loss summed over worker threads (not gensim's cumulative "
+            "counter)",
+        },
+        "timings": {
+            "tokenize_seconds": round(tokenize_seconds, 3),
+            "tokenize_reused_cache": tokens.reused,
+            "vocab_seconds": round(result.vocab_seconds, 3),
+            "train_seconds": round(result.train_seconds, 3),
+        },
+    }
+
+
+def _save(out_dir, result, card, word2vec_text, force):
+    from embedcli.models import save_model
+
+    save_model(out_dir, model=result.model, card=card, word2vec_text=word2vec_text, force=force)
+
+
+# --- queries --------------------------------------------------------------------------------
+
+
+def _neighbour_rows(neighbours) -> list[dict]:
+    return [
+        {"rank": i, "word": n.word, "score": round(n.score, 6)}
+        for i, n in enumerate(neighbours, start=1)
+    ]
+
+
+@app.command()
+@_handle_errors
+def similar(
+    words: Annotated[
+        list[str], typer.Argument(help="One or more words; their vectors are added.")
+    ],
+    negative: Annotated[
+        list[str] | None,
+        typer.Option("--negative", help="A word whose vector is subtracted (repeatable)."),
+    ] = None,
+    topn: TopnOpt = 10,
+    fmt: OutFormatOpt = "table",
+    model: ModelOpt = None,
+) -> None:
+    """Show the words nearest to WORD (or to the sum of several words)."""
+    from embedcli.models import load_model
+    from embedcli.vectors import similar as find_similar
+
+    _check_format(fmt)
+    loaded = load_model(model)
+    neighbours = find_similar(loaded, list(words), list(negative or []), topn=topn)
+    query = " + ".join(words) + "".join(f" - {w}" for w in negative or [])
+    console.render_rows(
+        _neighbour_rows(neighbours), ["rank", "word", "score"], fmt,
+        title=f"Nearest to {query}", caption=f"model {loaded.name}",
+        meta={"query": {"positive": list(words), "negative": list(negative or [])},
+              "model": str(loaded.path)},
+    )
+
+
+@app.command()
+@_handle_errors
+def analogy(
+    words: Annotated[
+        list[str],
+        typer.Argument(help="A B C: 'A is to B as C is to ?', answered by B - A + C."),
+    ],
+    topn: TopnOpt = 10,
+    method: Annotated[
+        str, typer.Option(help="add (3CosAdd, word2vec's) or mul (3CosMul, Levy & Goldberg).")
+    ] = "add",
+    fmt: OutFormatOpt = "table",
+    model: ModelOpt = None,
+) -> None:
+    """Answer 'A is to B as C is to ?' with the words nearest to B - A + C."""
+    from embedcli.models import load_model
+    from embedcli.vectors import analogy as solve
+
+    _check_format(fmt)
+    if len(words) != 3:
+        raise typer.BadParameter(
+            f"analogy takes exactly three words A B C, got {len(words)}: "
+            "e.g. `embedcli analogy 남자 배우 여자`."
+        )
+    loaded = load_model(model)
+    result = solve(loaded, *words, topn=topn, method=method)
+    console.render_rows(
+        _neighbour_rows(result.neighbours), ["rank", "word", "score"], fmt,
+        title=f"{result.question}   ({result.formula})", caption=f"model {loaded.name}",
+        meta={"question": result.question, "formula": result.formula, "method": method,
+              "model": str(loaded.path)},
+    )
+
+
+# --- export ---------------------------------------------------------------------------------
+
+
+@app.command("export-tsv")
+@_handle_errors
+def export_tsv(
+    output_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--output-dir", "-o",
+            help="Directory for tensor.tsv, metadata.tsv and the projector configs; defaults "
+            "to ./<model name>-projector.",
+        ),
+    ] = None,
+    top_n: Annotated[
+        int | None,
+        typer.Option("--top-n", help="Export only the N most frequent words (all if omitted)."),
+    ] = None,
+    with_counts: Annotated[
+        bool,
+        typer.Option(help="Write metadata.tsv as 'word<TAB>count' with a header line."),
+    ] = False,
+    model: ModelOpt = None,
+    force: ForceOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Write tensor.tsv + metadata.tsv for the TensorFlow Embedding Projector."""
+    from embedcli.export import export_projector
+    from embedcli.models import load_model
+
+    loaded = load_model(model)
+    target = output_dir or Path(f"{loaded.name}-projector")
+    result = export_projector(
+        loaded.kv, target, model_name=loaded.name, top_n=top_n, with_counts=with_counts,
+        force=force,
+    )
+    if result.escaped_labels:
+        console.status(
+            f"{result.escaped_labels:,} words contain tabs, newlines or only spaces; their "
+            "labels are escaped so rows and labels stay aligned.",
+            quiet,
+        )
+    console.status(
+        f"Exported {result.rows:,} words x {result.dims} dims. Load tensor.tsv and "
+        "metadata.tsv at https://projector.tensorflow.org, or run "
+        f"`tensorboard --logdir {result.out_dir}`.",
+        quiet,
+    )
+    console.out.print(str(result.out_dir), markup=False, highlight=False)
+
+
+# --- corpora --------------------------------------------------------------------------------
+
+
+@app.command()
+@_handle_errors
+def corpora(fmt: OutFormatOpt = "table") -> None:
+    """List the named corpora: shipped with embedcli or downloadable."""
+    from embedcli import paths
+    from embedcli.corpora import REGISTRY
+
+    _check_format(fmt)
+    rows = []
+    for entry in REGISTRY.values():
+        if entry.shipped:
+            where = "shipped" if (paths.shipped_corpora_dir() / entry.shipped).is_file() else (
+                "missing")
+        else:
+            where = "download"
+        rows.append({"name": entry.name, "lang": entry.lang, "where": where,
+                     "description": entry.description, "license": entry.license})
+    console.render_rows(rows, ["name", "lang", "where", "description", "license"], fmt,
+                        title="Corpora")

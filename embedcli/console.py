@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
@@ -112,11 +113,11 @@ def render_rows(
     if fmt == "json":
         payload = dict(meta or {})
         payload["results"] = list(rows)
-        out.print_json(json.dumps(payload, ensure_ascii=False))
+        print(json.dumps(payload, ensure_ascii=False, indent=2), file=sys.stdout)
     elif fmt == "tsv":
         lines = ["\t".join(columns)]
         lines += ["\t".join(_tsv_cell(row[c]) for c in columns) for row in rows]
-        out.print("\n".join(lines), markup=False, highlight=False, soft_wrap=True)
+        print("\n".join(lines), file=sys.stdout)  # rich would expand the tabs
     else:
         table = Table(title=title, caption=caption)
         for name in columns:

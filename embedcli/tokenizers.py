@@ -164,40 +164,42 @@ def tokenizer_version(name: str) -> str:
 
 
 class DocumentTokenizer:
-    """The per-document pipeline: clean, squash, tokenize, drop stopwords."""
+    """The per-document pipeline: clean, squash, tokenize, drop stopwords.
+
+    The backend (for Okt, a JVM) starts on the first document that needs it, so a corpus
+    that is empty after cleaning costs no JVM start.
+    """
 
     def __init__(self, options: TokenizeOptions) -> None:
         self.options = options
         self._stopwords = frozenset(options.stopwords)
-        self._backend = TOKENIZERS[options.tokenizer](stem=options.stem, norm=options.norm)
+        self._backend: OktTokenizer | None = None
 
     def __call__(self, text: str) -> list[str]:
         text = clean_text(text, self.options.clean)
         text = squash_repeats(text, self.options.max_repeat)
         if not text.strip():
             return []
+        if self._backend is None:
+            options = self.options
+            self._backend = TOKENIZERS[options.tokenizer](stem=options.stem, norm=options.norm)
         return [t for t in self._backend.morphs(text) if t not in self._stopwords and t.strip()]
 
 
 # --- the parallel runner -------------------------------------------------------------------
 
 _worker_tokenizer: DocumentTokenizer | None = None
-_worker_error: TokenizerError | None = None
 
 
 def _init_worker(options: TokenizeOptions) -> None:
-    # An exception here would make the pool respawn the worker forever: keep it for the
-    # first task to report instead.
-    global _worker_tokenizer, _worker_error
-    try:
-        _worker_tokenizer = DocumentTokenizer(options)
-    except TokenizerError as exc:
-        _worker_error = exc
+    global _worker_tokenizer
+    _worker_tokenizer = DocumentTokenizer(options)
 
 
 def _tokenize_chunk(docs: list[str]) -> list[list[str]]:
-    if _worker_tokenizer is None:
-        raise _worker_error or TokenizerError("The tokenizer worker did not start.")
+    # A TokenizerError raised here (e.g. the JVM cannot start) travels back to the parent
+    # and is re-raised there by AsyncResult.get().
+    assert _worker_tokenizer is not None
     return [_worker_tokenizer(doc) for doc in docs]
 
 

@@ -1,0 +1,28 @@
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: install test lint bench clean
+
+# A fresh virtual environment with embedcli (editable, so corpora/ ships with it) and dev tools.
+install:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+
+# The whole suite, including real Okt JVMs and real gensim training on small data.
+test:
+	$(BIN)/python -m pytest
+
+# Style and common bugs; the same rules CI would hold us to.
+lint:
+	$(BIN)/ruff check embedcli tests benchmarks
+	$(BIN)/ruff format --check embedcli tests benchmarks
+
+# Benchmarks against the textbook on the full NSMC file (minutes); writes benchmarks/results/.
+bench:
+	$(BIN)/python benchmarks/bench_spine.py --out benchmarks/results
+
+# Remove the environment and caches this Makefile and the tests create inside the repo.
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

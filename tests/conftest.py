@@ -1,0 +1,101 @@
+"""Shared fixtures: an isolated data/cache home, a CLI runner, small real data.
+
+Every test runs with EMBEDCLI_HOME and EMBEDCLI_CACHE in its own tmp_path, so nothing is read
+from or written to the user's real directories. Hand-made vectors let most query and export
+tests run without training; the few tests that need real tokens share one session-wide Okt run.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from embedcli import models
+
+REPO = Path(__file__).resolve().parent.parent
+SHIPPED_NSMC = REPO / "corpora" / "nsmc" / "ratings.txt"
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path, monkeypatch):
+    monkeypatch.setenv("EMBEDCLI_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("EMBEDCLI_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("COLUMNS", "120")
+    monkeypatch.delenv("EMBEDCLI_DEBUG", raising=False)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+def nsmc_head(n: int) -> str:
+    """The header and the first n rows of the shipped NSMC ratings."""
+    with open(SHIPPED_NSMC, encoding="utf-8") as handle:
+        return "".join(next(handle) for _ in range(n + 1))
+
+
+@pytest.fixture
+def tiny_nsmc(tmp_path) -> Path:
+    path = tmp_path / "tiny.tsv"
+    path.write_text(nsmc_head(300), encoding="utf-8")
+    return path
+
+
+# Vectors where the analogy answers are known: king - man + woman = queen exactly.
+TOY_VECTORS = {
+    "man": [1.0, 0.0, 0.0, 0.0],
+    "woman": [0.0, 1.0, 0.0, 0.0],
+    "king": [1.0, 0.0, 1.0, 0.0],
+    "queen": [0.0, 1.0, 1.0, 0.0],
+    "apple": [0.0, 0.0, 0.0, 1.0],
+    "최민식": [0.2, 0.1, 0.9, 0.3],
+    "최민수": [0.25, 0.1, 0.85, 0.3],
+    "배우": [0.3, 0.2, 0.8, 0.2],
+}
+
+
+def write_model_dir(path: Path, vectors: dict[str, list[float]] | None = None) -> Path:
+    """A model directory with hand-made vectors, as `train` would lay it out."""
+    from gensim.models import KeyedVectors
+
+    vectors = vectors or TOY_VECTORS
+    words = list(vectors)
+    kv = KeyedVectors(vector_size=len(next(iter(vectors.values()))))
+    kv.add_vectors(words, np.array([vectors[w] for w in words], dtype=np.float32))
+    for rank, word in enumerate(words):
+        kv.set_vecattr(word, "count", 100 - rank)
+    path.mkdir(parents=True)
+    kv.save(str(path / models.VECTORS_FILE))
+    card = {"format": models.MODEL_FORMAT, "algo": "hand-made", "vocab_size": len(words),
+            "files": {"vectors": models.VECTORS_FILE}}
+    (path / models.CARD_FILE).write_text(json.dumps(card), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def toy_model(tmp_path) -> Path:
+    path = write_model_dir(tmp_path / "toy")
+    models.set_latest(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def okt_tokens(tmp_path_factory):
+    """300 real NSMC reviews tokenized once by real Okt in 2 spawned workers."""
+    from embedcli.corpora import resolve_corpus
+    from embedcli.tokenized import tokenize_corpus
+    from embedcli.tokenizers import TokenizeOptions
+
+    base = tmp_path_factory.mktemp("okt")
+    corpus = base / "tiny.tsv"
+    corpus.write_text(nsmc_head(300), encoding="utf-8")
+    source = resolve_corpus(str(corpus))
+    result = tokenize_corpus(source, TokenizeOptions(), output=base / "tokens.txt", workers=2)
+    return source, result

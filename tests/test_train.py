@@ -1,0 +1,94 @@
+"""Real gensim training on real Okt tokens: per-epoch loss, determinism, model directories."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from embedcli import models
+from embedcli.errors import OutputExistsError
+from embedcli.train import TrainConfig, TrainConfigError, train
+
+pytestmark = pytest.mark.okt
+
+SMALL = dict(min_count=2, workers=1, seed=7, epochs=4, vector_size=20)
+
+
+def test_loss_is_per_epoch_and_falls(okt_tokens):
+    _, tokens = okt_tokens
+    reports = []
+    result = train(tokens, TrainConfig(**SMALL), on_epoch=reports.append)
+    assert [r.epoch for r in reports] == [1, 2, 3, 4]
+    losses = [r.loss for r in reports]
+    assert all(loss > 0 for loss in losses)
+    assert losses[-1] < losses[0]
+    # gensim's own counter is cumulative; ours is not: no epoch carries all earlier ones.
+    assert losses[-1] < sum(losses[:-1])
+    assert result.epochs == reports
+    assert reports[0].words == tokens.tokens
+
+
+def test_loss_counts_every_worker_thread(okt_tokens):
+    _, tokens = okt_tokens
+    one = train(tokens, TrainConfig(**dict(SMALL, epochs=1, sample=0)))
+    two = train(tokens, TrainConfig(**dict(SMALL, epochs=1, sample=0, workers=2)))
+    # With two threads gensim's counter keeps only one thread's share (about half);
+    # summed per thread, the loss stays comparable to the single-thread run.
+    assert two.epochs[0].loss > 0.75 * one.epochs[0].loss
+
+
+def test_same_seed_one_worker_same_vectors(okt_tokens):
+    _, tokens = okt_tokens
+    a = train(tokens, TrainConfig(**SMALL))
+    b = train(tokens, TrainConfig(**SMALL))
+    c = train(tokens, TrainConfig(**dict(SMALL, seed=8)))
+    assert np.array_equal(a.wv.vectors, b.wv.vectors)
+    assert not np.array_equal(a.wv.vectors, c.wv.vectors)
+
+
+def test_empty_vocabulary_is_explained(okt_tokens):
+    _, tokens = okt_tokens
+    with pytest.raises(TrainConfigError, match="vocabulary is empty. Lower --min-count"):
+        train(tokens, TrainConfig(**dict(SMALL, min_count=10**9)))
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"hs": False, "negative": 0}, "no training objective"),
+        ({"workers": 0}, "--workers"),
+        ({"vector_size": 0}, "--vector-size"),
+        ({"algo": "bert"}, "--algo bert"),
+    ],
+)
+def test_impossible_options_fail_before_work(kwargs, message):
+    with pytest.raises(TrainConfigError, match=message):
+        TrainConfig(**kwargs)
+
+
+def test_save_and_load_model_directory(okt_tokens, tmp_path):
+    _, tokens = okt_tokens
+    result = train(tokens, TrainConfig(**SMALL))
+    out = tmp_path / "m"
+    models.save_model(out, model=result.model, card={"algo": "word2vec"}, word2vec_text=True)
+    assert sorted(p.name for p in out.iterdir() if not p.name.endswith(".npy")) == [
+        "model.gensim", "model.json", "vectors.kv", "vectors.txt",
+    ]
+    card = json.loads((out / "model.json").read_text(encoding="utf-8"))
+    assert card["vocab_size"] == len(result.wv) and card["versions"]["gensim"]
+    loaded = models.load_model()  # the latest
+    assert loaded.path == out.resolve() or loaded.path == out
+    assert np.allclose(loaded.kv.vectors, result.wv.vectors)
+    # the full model continues training in plain gensim
+    from gensim.models import Word2Vec
+
+    full = Word2Vec.load(str(out / "model.gensim"))
+    assert "_do_train_epoch" not in full.__dict__
+    assert len(full.wv) == len(result.wv)
+    with pytest.raises(OutputExistsError, match="--force"):
+        models.save_model(out, model=result.model, card={})
+    models.save_model(out, model=result.model, card={"algo": "again"}, force=True)
+    assert json.loads((out / "model.json").read_text())["algo"] == "again"
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".m.tmp")]

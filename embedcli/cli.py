@@ -227,7 +227,7 @@ def tokenize(
     options = _tokenize_options(max_repeat)
     source = _resolve_source(corpus, corpus_format, text_column, quiet)
     result = _tokenize(source, options, output=output, workers=workers, force=force, quiet=quiet)
-    console.out.print(str(result.path), markup=False, highlight=False)
+    console.result(str(result.path))
 
 
 # --- train ----------------------------------------------------------------------------------
@@ -306,7 +306,7 @@ def train(
         f"{result.wv.vector_size} dims in {result.train_seconds:.1f} s. Saved to {out_dir}",
         quiet,
     )
-    console.out.print(str(out_dir), markup=False, highlight=False)
+    console.result(str(out_dir))
 
 
 def _train(tokens, config, quiet):
@@ -496,7 +496,7 @@ def export_tsv(
         f"`tensorboard --logdir {result.out_dir}`.",
         quiet,
     )
-    console.out.print(str(result.out_dir), markup=False, highlight=False)
+    console.result(str(result.out_dir))
 
 
 # --- corpora --------------------------------------------------------------------------------

@@ -43,6 +43,11 @@ out = Console(width=_width(), highlight=False)
 err = Console(stderr=True, width=_width(), highlight=False)
 
 
+def result(line: str) -> None:
+    """One plain line of result on stdout (a path, say): never wrapped, easy to capture."""
+    print(line, file=sys.stdout)
+
+
 def status(message: str, quiet: bool = False) -> None:
     if not quiet:
         err.print(message, markup=False, highlight=False, soft_wrap=True)

@@ -15,7 +15,7 @@ import sys
 import time
 
 
-def main(path: str, limit: int | None = None) -> None:
+def main(path: str, tokens_out: str | None = None) -> None:
     from gensim.models import Word2Vec
     from konlpy.tag import Okt
 
@@ -23,8 +23,6 @@ def main(path: str, limit: int | None = None) -> None:
     with open(path, encoding="utf-8") as handle:
         rows = [line.rstrip("\n").split("\t") for line in handle][1:]
     docs = [r[1] for r in rows if len(r) > 1 and r[1].strip()]
-    if limit:
-        docs = docs[:limit]
     docs = [re.sub("[^ㄱ-ㅎㅏ-ㅣ가-힣 ]", "", d) for d in docs]
     stopwords = ["의", "가", "이", "은", "들", "는", "좀", "잘", "걍", "과", "도", "를", "으로",
                  "자", "에", "와", "한", "하다"]  # fmt: skip
@@ -36,6 +34,10 @@ def main(path: str, limit: int | None = None) -> None:
         tokens = okt.morphs(sentence, stem=True)
         tokenized.append([w for w in tokens if w not in stopwords])
     tokenize_seconds = time.perf_counter() - tokenize_started
+
+    if tokens_out:  # outside the timings: for checking embedcli's tokens against these
+        with open(tokens_out, "w", encoding="utf-8") as handle:
+            handle.writelines(" ".join(tokens) + "\n" for tokens in tokenized)
 
     train_started = time.perf_counter()
     model = Word2Vec(sentences=tokenized, vector_size=100, window=5, min_count=5, workers=4, sg=0)
@@ -56,4 +58,4 @@ def main(path: str, limit: int | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else None)
+    main(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else None)

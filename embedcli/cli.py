@@ -45,6 +45,10 @@ def _handle_errors(command):
                 raise
             console.error(str(exc))
             raise typer.Exit(1) from None
+        except KeyboardInterrupt:
+            # Workers are stopped and temporary files removed on the way up; say so briefly.
+            console.error("Interrupted; nothing was left half-written. Run the command again.")
+            raise typer.Exit(130) from None
 
     return wrapper
 

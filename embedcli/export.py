@@ -169,7 +169,7 @@ def export_projector(
         raise EmbedcliError(
             f"{bad_rows.size} word vectors contain NaN or infinite values (first: "
             f"{keys[bad_rows[0]]!r}), which the Projector cannot read: retrain the model or "
-            "export fewer words with top_n."
+            "export fewer words with --top-n."
         )
 
     labels = [projector_label(key) for key in keys]

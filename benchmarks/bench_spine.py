@@ -53,9 +53,7 @@ def tree_rss_kib(root: int) -> int:
 def run(cmd: list[str], env: dict | None = None, check: bool = True) -> dict:
     """Run a command, sampling the process tree's RSS every 0.2 s."""
     started = time.perf_counter()
-    proc = subprocess.Popen(
-        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
-    )
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     peak = 0
     done = threading.Event()
 
@@ -73,8 +71,12 @@ def run(cmd: list[str], env: dict | None = None, check: bool = True) -> dict:
     wall = time.perf_counter() - started
     if check and proc.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{stderr}")
-    return {"wall_seconds": round(wall, 2), "peak_rss_mib": round(peak / 1024), "stdout": stdout,
-            "stderr": stderr}
+    return {
+        "wall_seconds": round(wall, 2),
+        "peak_rss_mib": round(peak / 1024),
+        "stdout": stdout,
+        "stderr": stderr,
+    }
 
 
 def compare_lines(a: str, b: str) -> dict:
@@ -102,8 +104,9 @@ def main() -> None:
         env = dict(os.environ, EMBEDCLI_HOME=f"{tmp}/home", EMBEDCLI_CACHE=f"{tmp}/cache")
         print("textbook script ...", file=sys.stderr)
         textbook_tokens = f"{tmp}/textbook-tokens.txt"
-        textbook = run([sys.executable, str(REPO / "benchmarks" / "textbook.py"), str(corpus),
-                        textbook_tokens])
+        textbook = run(
+            [sys.executable, str(REPO / "benchmarks" / "textbook.py"), str(corpus), textbook_tokens]
+        )
         textbook["result"] = json.loads(textbook.pop("stdout").strip().splitlines()[-1])
         model_dir = f"{tmp}/model"
         train_cmd = [str(BIN / "embedcli"), "train", "-c", str(corpus), "-o", model_dir, "-q"]
@@ -113,13 +116,28 @@ def main() -> None:
         print("embedcli train (token cache) ...", file=sys.stderr)
         second = run([*train_cmd, "--force"], env)
         second["card"] = json.loads(Path(model_dir, "model.json").read_text(encoding="utf-8"))
-        similar = run([str(BIN / "embedcli"), "similar", "최민식", "--format", "json",
-                       "--model", model_dir], env, check=False)
+        similar = run(
+            [str(BIN / "embedcli"), "similar", "최민식", "--format", "json", "--model", model_dir],
+            env,
+            check=False,
+        )
         neighbours = json.loads(similar["stdout"])["results"] if similar["stdout"] else []
         print("embedcli tokenize --max-repeat 0 (token check) ...", file=sys.stderr)
         exact_tokens = f"{tmp}/exact-tokens.txt"
-        run([str(BIN / "embedcli"), "tokenize", "-c", str(corpus), "-o", exact_tokens,
-             "--max-repeat", "0", "-q"], env)
+        run(
+            [
+                str(BIN / "embedcli"),
+                "tokenize",
+                "-c",
+                str(corpus),
+                "-o",
+                exact_tokens,
+                "--max-repeat",
+                "0",
+                "-q",
+            ],
+            env,
+        )
         same = compare_lines(textbook_tokens, exact_tokens)
 
     counts = first["card"]["tokenizer"]["counts"]
@@ -127,16 +145,21 @@ def main() -> None:
     ours_dps = counts["documents"] / ours_tok
     tb = textbook["result"]
     results = {
-        "corpus": str(args.corpus), "limit": args.limit, "cpus": os.cpu_count(),
+        "corpus": str(args.corpus),
+        "limit": args.limit,
+        "cpus": os.cpu_count(),
         "textbook": {k: v for k, v in textbook.items() if k != "stderr"},
         "embedcli_first": {
-            "wall_seconds": first["wall_seconds"], "peak_rss_mib": first["peak_rss_mib"],
-            "timings": first["card"]["timings"], "docs_per_second": round(ours_dps, 1),
-            "vocab_size": first["card"]["vocab_size"], "workers": first["card"]["parameters"][
-                "workers"],
+            "wall_seconds": first["wall_seconds"],
+            "peak_rss_mib": first["peak_rss_mib"],
+            "timings": first["card"]["timings"],
+            "docs_per_second": round(ours_dps, 1),
+            "vocab_size": first["card"]["vocab_size"],
+            "workers": first["card"]["parameters"]["workers"],
         },
         "embedcli_cached": {
-            "wall_seconds": second["wall_seconds"], "peak_rss_mib": second["peak_rss_mib"],
+            "wall_seconds": second["wall_seconds"],
+            "peak_rss_mib": second["peak_rss_mib"],
             "timings": second["card"]["timings"],
         },
         "similar_최민식": [[n["word"], n["score"]] for n in neighbours],
@@ -144,12 +167,14 @@ def main() -> None:
         "ratios": {
             "tokenize_docs_per_s_vs_textbook": round(ours_dps / tb["docs_per_second"], 2),
             "end_to_end_wall_vs_textbook": round(
-                first["wall_seconds"] / textbook["wall_seconds"], 2),
+                first["wall_seconds"] / textbook["wall_seconds"], 2
+            ),
             "cached_wall_vs_textbook": round(second["wall_seconds"] / textbook["wall_seconds"], 2),
         },
     }
-    (out / "spine.json").write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n",
-                                    encoding="utf-8")
+    (out / "spine.json").write_text(
+        json.dumps(results, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+    )
     md = render(results)
     (out / "spine.md").write_text(md, encoding="utf-8")
     print(md)
@@ -187,10 +212,10 @@ def render(r: dict) -> str:
         f"{r['tokens_identical_to_textbook']['documents']:,} documents",
         f"- vocabulary: embedcli {first['vocab_size']:,} words, textbook script "
         f"{tbr['vocab_size']:,} words",
-        "- `similar 최민식` (embedcli): " + ", ".join(
-            f"{w} {s:.3f}" for w, s in r["similar_최민식"]),
-        "- `most_similar(\"최민식\")` (textbook script): " + ", ".join(
-            f"{w} {s:.3f}" for w, s in tbr["similar"]),
+        "- `similar 최민식` (embedcli): "
+        + ", ".join(f"{w} {s:.3f}" for w, s in r["similar_최민식"]),
+        '- `most_similar("최민식")` (textbook script): '
+        + ", ".join(f"{w} {s:.3f}" for w, s in tbr["similar"]),
     ]
     return "\n".join(lines) + "\n"
 

@@ -46,15 +46,20 @@ def main(path: str, tokens_out: str | None = None) -> None:
         similar = model.wv.most_similar("최민식")
     except KeyError:
         similar = []
-    print(json.dumps({
-        "documents": len(docs),
-        "tokenize_seconds": round(tokenize_seconds, 2),
-        "docs_per_second": round(len(docs) / tokenize_seconds, 1),
-        "train_seconds": round(train_seconds, 2),
-        "total_seconds": round(time.perf_counter() - started, 2),
-        "vocab_size": len(model.wv),
-        "similar": [[w, round(s, 4)] for w, s in similar],
-    }, ensure_ascii=False))
+    print(
+        json.dumps(
+            {
+                "documents": len(docs),
+                "tokenize_seconds": round(tokenize_seconds, 2),
+                "docs_per_second": round(len(docs) / tokenize_seconds, 1),
+                "train_seconds": round(train_seconds, 2),
+                "total_seconds": round(time.perf_counter() - started, 2),
+                "vocab_size": len(model.wv),
+                "similar": [[w, round(s, 4)] for w, s in similar],
+            },
+            ensure_ascii=False,
+        )
+    )
 
 
 if __name__ == "__main__":

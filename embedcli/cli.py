@@ -74,7 +74,8 @@ def _main(
 CorpusOpt = Annotated[
     str | None,
     typer.Option(
-        "--corpus", "-c",
+        "--corpus",
+        "-c",
         help="A corpus name (see `embedcli corpora`) or the path of a TSV or text file "
         "(.gz is fine). Defaults to the shipped NSMC reviews.",
     ),
@@ -107,16 +108,15 @@ MaxRepeatOpt = Annotated[
         "sees them, because Okt slows down badly on them; 0 keeps them.",
     ),
 ]
-ForceOpt = Annotated[
-    bool, typer.Option("--force", "-f", help="Replace existing output files.")
-]
+ForceOpt = Annotated[bool, typer.Option("--force", "-f", help="Replace existing output files.")]
 QuietOpt = Annotated[
     bool, typer.Option("--quiet", "-q", help="No progress bars or status lines on stderr.")
 ]
 ModelOpt = Annotated[
     Path | None,
     typer.Option(
-        "--model", "-m",
+        "--model",
+        "-m",
         help="The model directory to use; defaults to the most recently trained model.",
     ),
 ]
@@ -173,8 +173,13 @@ def _tokenize(source, options, *, output, workers, force, quiet):
             bar.advance(task, n)
 
         result = tokenize_corpus(
-            source, options, output=output, workers=workers, force=force,
-            on_start=on_start, on_progress=on_progress,
+            source,
+            options,
+            output=output,
+            workers=workers,
+            force=force,
+            on_start=on_start,
+            on_progress=on_progress,
         )
     meta = result.meta
     counts = meta["counts"]
@@ -190,8 +195,11 @@ def _tokenize(source, options, *, output, workers, force, quiet):
             f"Tokenized {counts['documents']:,} documents of {source.name} in "
             f"{meta['seconds']:.1f} s ({meta['documents_per_second']:,.0f} docs/s, "
             f"{meta['workers']} workers): {counts['tokens']:,} tokens"
-            + (f"; skipped {skipped:,} rows ({_reasons(counts['skipped_rows'])})"
-               if skipped else "")
+            + (
+                f"; skipped {skipped:,} rows ({_reasons(counts['skipped_rows'])})"
+                if skipped
+                else ""
+            )
             + f" -> {result.path}",
             quiet,
         )
@@ -215,7 +223,8 @@ def tokenize(
     output: Annotated[
         Path | None,
         typer.Option(
-            "--output", "-o",
+            "--output",
+            "-o",
             help="Where to write the tokens (one document per line) and its .json sidecar; "
             "defaults to the token cache that `train` reuses.",
         ),
@@ -245,15 +254,14 @@ def train(
     output: Annotated[
         Path | None,
         typer.Option(
-            "--output", "-o",
+            "--output",
+            "-o",
             help="The model directory to write; defaults to <data home>/models/<corpus>-<algo>.",
         ),
     ] = None,
     vector_size: Annotated[int, typer.Option(help="Dimensions of each word vector.")] = 100,
     window: Annotated[int, typer.Option(help="Context words on each side of a word.")] = 5,
-    min_count: Annotated[
-        int, typer.Option(help="Ignore words seen fewer times than this.")
-    ] = 5,
+    min_count: Annotated[int, typer.Option(help="Ignore words seen fewer times than this.")] = 5,
     sg: Annotated[
         bool, typer.Option("--sg/--cbow", help="Skip-gram, or CBOW (the default).")
     ] = False,
@@ -288,9 +296,18 @@ def train(
 
     started = time.perf_counter()
     config = TrainConfig(
-        algo=algo, vector_size=vector_size, window=window, min_count=min_count, sg=sg,
-        hs=bool(hs), negative=negative, sample=sample, epochs=epochs, alpha=alpha,
-        workers=workers, seed=seed,
+        algo=algo,
+        vector_size=vector_size,
+        window=window,
+        min_count=min_count,
+        sg=sg,
+        hs=bool(hs),
+        negative=negative,
+        sample=sample,
+        epochs=epochs,
+        alpha=alpha,
+        workers=workers,
+        seed=seed,
     )
     options = _tokenize_options(max_repeat)
     out_dir = output or default_model_dir(corpus or DEFAULT_CORPUS, algo)
@@ -321,8 +338,9 @@ def _train(tokens, config, quiet):
 
         def on_start(vocab_size: int, corpus_words: int) -> None:
             nonlocal task
-            console.status(f"Vocabulary: {vocab_size:,} words (min count {config.min_count})",
-                           quiet)
+            console.status(
+                f"Vocabulary: {vocab_size:,} words (min count {config.min_count})", quiet
+            )
             task = bar.add_task(f"train ({config.algo})", total=config.epochs, info="")
 
         def on_epoch(report) -> None:
@@ -391,9 +409,7 @@ def _neighbour_rows(neighbours) -> list[dict]:
 @app.command()
 @_handle_errors
 def similar(
-    words: Annotated[
-        list[str], typer.Argument(help="One or more words; their vectors are added.")
-    ],
+    words: Annotated[list[str], typer.Argument(help="One or more words; their vectors are added.")],
     negative: Annotated[
         list[str] | None,
         typer.Option("--negative", help="A word whose vector is subtracted (repeatable)."),
@@ -411,10 +427,15 @@ def similar(
     neighbours = find_similar(loaded, list(words), list(negative or []), topn=topn)
     query = " + ".join(words) + "".join(f" - {w}" for w in negative or [])
     console.render_rows(
-        _neighbour_rows(neighbours), ["rank", "word", "score"], fmt,
-        title=f"Nearest to {query}", caption=f"model {loaded.name}",
-        meta={"query": {"positive": list(words), "negative": list(negative or [])},
-              "model": str(loaded.path)},
+        _neighbour_rows(neighbours),
+        ["rank", "word", "score"],
+        fmt,
+        title=f"Nearest to {query}",
+        caption=f"model {loaded.name}",
+        meta={
+            "query": {"positive": list(words), "negative": list(negative or [])},
+            "model": str(loaded.path),
+        },
     )
 
 
@@ -445,10 +466,17 @@ def analogy(
     loaded = load_model(model)
     result = solve(loaded, *words, topn=topn, method=method)
     console.render_rows(
-        _neighbour_rows(result.neighbours), ["rank", "word", "score"], fmt,
-        title=f"{result.question}   ({result.formula})", caption=f"model {loaded.name}",
-        meta={"question": result.question, "formula": result.formula, "method": method,
-              "model": str(loaded.path)},
+        _neighbour_rows(result.neighbours),
+        ["rank", "word", "score"],
+        fmt,
+        title=f"{result.question}   ({result.formula})",
+        caption=f"model {loaded.name}",
+        meta={
+            "question": result.question,
+            "formula": result.formula,
+            "method": method,
+            "model": str(loaded.path),
+        },
     )
 
 
@@ -461,7 +489,8 @@ def export_tsv(
     output_dir: Annotated[
         Path | None,
         typer.Option(
-            "--output-dir", "-o",
+            "--output-dir",
+            "-o",
             help="Directory for tensor.tsv, metadata.tsv and the projector configs; defaults "
             "to ./<model name>-projector.",
         ),
@@ -485,7 +514,11 @@ def export_tsv(
     loaded = load_model(model)
     target = output_dir or Path(f"{loaded.name}-projector")
     result = export_projector(
-        loaded.kv, target, model_name=loaded.name, top_n=top_n, with_counts=with_counts,
+        loaded.kv,
+        target,
+        model_name=loaded.name,
+        top_n=top_n,
+        with_counts=with_counts,
         force=force,
     )
     if result.escaped_labels:
@@ -517,11 +550,22 @@ def corpora(fmt: OutFormatOpt = "table") -> None:
     rows = []
     for entry in REGISTRY.values():
         if entry.shipped:
-            where = "shipped" if (paths.shipped_corpora_dir() / entry.shipped).is_file() else (
-                "missing")
+            where = (
+                "shipped"
+                if (paths.shipped_corpora_dir() / entry.shipped).is_file()
+                else ("missing")
+            )
         else:
             where = "download"
-        rows.append({"name": entry.name, "lang": entry.lang, "where": where,
-                     "description": entry.description, "license": entry.license})
-    console.render_rows(rows, ["name", "lang", "where", "description", "license"], fmt,
-                        title="Corpora")
+        rows.append(
+            {
+                "name": entry.name,
+                "lang": entry.lang,
+                "where": where,
+                "description": entry.description,
+                "license": entry.license,
+            }
+        )
+    console.render_rows(
+        rows, ["name", "lang", "where", "description", "license"], fmt, title="Corpora"
+    )

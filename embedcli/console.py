@@ -111,8 +111,12 @@ def progress(kind: str, quiet: bool = False) -> Iterator[Progress | NullProgress
 
 
 def render_rows(
-    rows: Sequence[dict], columns: Sequence[str], fmt: str, title: str | None = None,
-    caption: str | None = None, meta: dict | None = None,
+    rows: Sequence[dict],
+    columns: Sequence[str],
+    fmt: str,
+    title: str | None = None,
+    caption: str | None = None,
+    meta: dict | None = None,
 ) -> None:
     """Print result rows as a rich table, TSV (with a header line) or JSON."""
     if fmt == "json":

@@ -65,8 +65,10 @@ class TrainConfig:
         if self.negative < 0:
             problems.append("--negative must be 0 or more")
         if not self.hs and self.negative == 0:
-            problems.append("--hs 0 with --negative 0 leaves no training objective: use --hs or "
-                            "a --negative of 5-20")
+            problems.append(
+                "--hs 0 with --negative 0 leaves no training objective: use --hs or "
+                "a --negative of 5-20"
+            )
         if self.sample < 0:
             problems.append("--sample must be 0 (off) or a small positive number like 1e-3")
         if not 0 < self.alpha <= 1:
@@ -230,8 +232,15 @@ class _EpochTracker:
         return outcome
 
     def _log_epoch_end(
-        self, cur_epoch, example_count, total_examples, raw_word_count, total_words,
-        trained_word_count, elapsed, is_corpus_file_mode,
+        self,
+        cur_epoch,
+        example_count,
+        total_examples,
+        raw_word_count,
+        total_words,
+        trained_word_count,
+        elapsed,
+        is_corpus_file_mode,
     ):
         now = time.perf_counter()
         with self.lock:

@@ -73,8 +73,12 @@ def write_model_dir(path: Path, vectors: dict[str, list[float]] | None = None) -
         kv.set_vecattr(word, "count", 100 - rank)
     path.mkdir(parents=True)
     kv.save(str(path / models.VECTORS_FILE))
-    card = {"format": models.MODEL_FORMAT, "algo": "hand-made", "vocab_size": len(words),
-            "files": {"vectors": models.VECTORS_FILE}}
+    card = {
+        "format": models.MODEL_FORMAT,
+        "algo": "hand-made",
+        "vocab_size": len(words),
+        "files": {"vectors": models.VECTORS_FILE},
+    }
     (path / models.CARD_FILE).write_text(json.dumps(card), encoding="utf-8")
     return path
 

@@ -7,6 +7,7 @@ import functools
 import http.server
 import json
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -113,4 +114,4 @@ def test_tokenize_downloads_a_named_corpus(runner, served_nsmc, tmp_path):
     cached = tmp_path / "cache" / "downloads" / "nsmc-upstream" / "ratings.txt"
     assert cached.read_bytes() == (served_nsmc / "ratings.txt").read_bytes()
     tokens = result.stdout.strip()
-    assert len(open(tokens, encoding="utf-8").read().splitlines()) == 40
+    assert len(Path(tokens).read_text(encoding="utf-8").splitlines()) == 40

@@ -34,7 +34,7 @@ def test_parallel_okt_matches_the_textbook_loop_in_order(okt_tokens):
     assert len(ours) == len(docs) == 300
     expected = textbook_tokens(docs)
     # Squashing long runs (ㅋㅋㅋㅋ -> ㅋㅋㅋ) is the one intended difference.
-    differs = [i for i, (a, b) in enumerate(zip(ours, expected)) if a != b]
+    differs = [i for i, (a, b) in enumerate(zip(ours, expected, strict=True)) if a != b]
     for i in differs:
         assert re.search(r"(\S)\1{3,}", re.sub("[^ㄱ-ㅎㅏ-ㅣ가-힣 ]", "", docs[i])), docs[i]
     assert len(differs) < 15
@@ -59,8 +59,8 @@ def test_unchanged_source_and_options_reuse_the_file(okt_tokens):
 
 
 def test_changed_options_or_source_are_not_reused(okt_tokens, tmp_path):
-    from embedcli.tokenized import load_if_current
     from embedcli.fsutil import sha256_file
+    from embedcli.tokenized import load_if_current
 
     source, result = okt_tokens
     sha = sha256_file(source.path)
@@ -70,8 +70,8 @@ def test_changed_options_or_source_are_not_reused(okt_tokens, tmp_path):
 
 
 def test_truncated_tokens_file_is_not_reused(okt_tokens, tmp_path):
-    from embedcli.tokenized import load_if_current
     from embedcli.fsutil import sha256_file
+    from embedcli.tokenized import load_if_current
 
     source, result = okt_tokens
     copy = tmp_path / "t.txt"

@@ -74,7 +74,10 @@ def test_save_and_load_model_directory(okt_tokens, tmp_path):
     out = tmp_path / "m"
     models.save_model(out, model=result.model, card={"algo": "word2vec"}, word2vec_text=True)
     assert sorted(p.name for p in out.iterdir() if not p.name.endswith(".npy")) == [
-        "model.gensim", "model.json", "vectors.kv", "vectors.txt",
+        "model.gensim",
+        "model.json",
+        "vectors.kv",
+        "vectors.txt",
     ]
     card = json.loads((out / "model.json").read_text(encoding="utf-8"))
     assert card["vocab_size"] == len(result.wv) and card["versions"]["gensim"]

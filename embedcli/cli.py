@@ -250,7 +250,9 @@ def tokenize(
 @_handle_errors
 def train(
     corpus: CorpusOpt = None,
-    algo: Annotated[str, typer.Option("--algo", help="The algorithm: word2vec.")] = "word2vec",
+    algo: Annotated[
+        str, typer.Option("--algo", help="The algorithm: word2vec, fasttext or glove.")
+    ] = "word2vec",
     output: Annotated[
         Path | None,
         typer.Option(
@@ -260,7 +262,10 @@ def train(
         ),
     ] = None,
     vector_size: Annotated[int, typer.Option(help="Dimensions of each word vector.")] = 100,
-    window: Annotated[int, typer.Option(help="Context words on each side of a word.")] = 5,
+    window: Annotated[
+        int | None,
+        typer.Option(help="Context words on each side of a word (default 5; GloVe 10)."),
+    ] = None,
     min_count: Annotated[int, typer.Option(help="Ignore words seen fewer times than this.")] = 5,
     sg: Annotated[
         bool, typer.Option("--sg/--cbow", help="Skip-gram, or CBOW (the default).")
@@ -274,13 +279,37 @@ def train(
     sample: Annotated[
         float, typer.Option(help="Down-sampling threshold for frequent words (0: off).")
     ] = 1e-3,
-    epochs: Annotated[int, typer.Option(help="Passes over the corpus.")] = 5,
-    alpha: Annotated[float, typer.Option(help="Initial learning rate.")] = 0.025,
+    epochs: Annotated[
+        int | None, typer.Option(help="Passes over the corpus (default 5; GloVe 15).")
+    ] = None,
+    alpha: Annotated[
+        float | None,
+        typer.Option(
+            help="Initial learning rate (default 0.025); for GloVe the weighting exponent "
+            "(default 0.75), whose learning rate is --eta."
+        ),
+    ] = None,
+    min_n: Annotated[int, typer.Option(help="FastText: shortest character n-gram.")] = 3,
+    max_n: Annotated[int, typer.Option(help="FastText: longest character n-gram.")] = 6,
+    bucket: Annotated[
+        int, typer.Option(help="FastText: hash buckets for character n-grams.")
+    ] = 2_000_000,
+    x_max: Annotated[
+        float, typer.Option(help="GloVe: co-occurrence count at which weighting stops.")
+    ] = 100.0,
+    eta: Annotated[float, typer.Option(help="GloVe: AdaGrad learning rate.")] = 0.05,
+    max_vocab: Annotated[
+        int | None, typer.Option(help="GloVe: keep at most this many most frequent words.")
+    ] = None,
     workers: WorkersOpt = None,
     seed: Annotated[int, typer.Option(help="Random seed (with --workers 1: repeatable).")] = 1,
     word2vec_text: Annotated[
         bool,
         typer.Option(help="Also write vectors.txt in word2vec text format for other tools."),
+    ] = False,
+    glove_text: Annotated[
+        bool,
+        typer.Option(help="Also write vectors.glove.txt in GloVe text format (no header)."),
     ] = False,
     corpus_format: FormatOpt = "auto",
     text_column: TextColumnOpt = None,
@@ -308,6 +337,12 @@ def train(
         alpha=alpha,
         workers=workers,
         seed=seed,
+        min_n=min_n,
+        max_n=max_n,
+        bucket=bucket,
+        x_max=x_max,
+        eta=eta,
+        max_vocab=max_vocab,
     )
     options = _tokenize_options(max_repeat)
     out_dir = output or default_model_dir(corpus or DEFAULT_CORPUS, algo)
@@ -321,7 +356,13 @@ def train(
     result = _train(tokens, config, quiet)
     card = _card(source, tokens, result, tokenize_seconds)
     card["timings"]["total_seconds"] = round(time.perf_counter() - started, 3)
-    _save(out_dir, result, card, word2vec_text, force)
+    if word2vec_text and algo == "fasttext":
+        console.status(
+            "Note: vectors.txt (word2vec format) holds whole-word vectors only; it cannot "
+            "answer unseen words from character n-grams as the model directory can.",
+            quiet,
+        )
+    _save(out_dir, result, card, word2vec_text, glove_text, force)
     console.status(
         f"Trained {algo} on {tokens.tokens:,} tokens: {len(result.wv):,} words x "
         f"{result.wv.vector_size} dims in {result.train_seconds:.1f} s. Saved to {out_dir}",
@@ -344,13 +385,30 @@ def _train(tokens, config, quiet):
             task = bar.add_task(f"train ({config.algo})", total=config.epochs, info="")
 
         def on_epoch(report) -> None:
-            loss = f"loss {report.loss:,.0f}, " if report.loss is not None else ""
-            info = f"{loss}{report.words_per_second:,.0f} words/s"
+            name = "cost" if config.algo == "glove" else "loss"
+            loss = f"{name} {report.loss:,.4g}, " if report.loss is not None else ""
+            info = f"{loss}{report.words_per_second:,.0f} {report.unit}/s"
             bar.update(task, advance=1, info=info)
             if not console.bars_enabled(quiet):
                 console.status(f"epoch {report.epoch}/{report.epochs}: {info}", quiet)
 
-        return train_model(tokens, config, on_start=on_start, on_epoch=on_epoch)
+        stages: dict = {}
+
+        def on_progress(stage: str, done: int, total: int) -> None:
+            if stage not in stages:
+                stages[stage] = bar.add_task(stage, total=total, info="")
+            bar.update(stages[stage], completed=done, total=total)
+
+        return train_model(
+            tokens, config, on_start=on_start, on_epoch=on_epoch, on_progress=on_progress
+        )
+
+
+LOSS_NOTES = {
+    "word2vec": "per-epoch loss summed over worker threads (not gensim's cumulative counter)",
+    "fasttext": "gensim computes no training loss for FastText; none is reported",
+    "glove": "per-epoch cost: mean of 0.5 * f(X) * (w.w~ + b + b~ - log X)^2 over non-zeros",
+}
 
 
 def _card(source, tokens, result, tokenize_seconds: float) -> dict:
@@ -367,8 +425,9 @@ def _card(source, tokens, result, tokenize_seconds: float) -> dict:
         },
         "parameters": dict(result.config.to_dict(), workers=result.workers),
         "training": {
-            "corpus_words": int(result.model.corpus_total_words),
-            "corpus_documents": int(result.model.corpus_count),
+            "corpus_words": result.corpus_words,
+            "corpus_documents": result.corpus_documents,
+            **result.extra,
             "epochs": [
                 {
                     "epoch": e.epoch,
@@ -378,8 +437,7 @@ def _card(source, tokens, result, tokenize_seconds: float) -> dict:
                 }
                 for e in result.epochs
             ],
-            "loss_note": "per-epoch loss summed over worker threads (not gensim's cumulative "
-            "counter)",
+            "loss_note": LOSS_NOTES[result.config.algo],
         },
         "timings": {
             "tokenize_seconds": round(tokenize_seconds, 3),
@@ -390,10 +448,18 @@ def _card(source, tokens, result, tokenize_seconds: float) -> dict:
     }
 
 
-def _save(out_dir, result, card, word2vec_text, force):
+def _save(out_dir, result, card, word2vec_text, glove_text, force):
     from embedcli.models import save_model
 
-    save_model(out_dir, model=result.model, card=card, word2vec_text=word2vec_text, force=force)
+    save_model(
+        out_dir,
+        wv=result.wv,
+        card=card,
+        save_full=result.save_full_model,
+        word2vec_text=word2vec_text,
+        glove_text=glove_text,
+        force=force,
+    )
 
 
 # --- queries --------------------------------------------------------------------------------
@@ -424,19 +490,43 @@ def similar(
 
     _check_format(fmt)
     loaded = load_model(model)
-    neighbours = find_similar(loaded, list(words), list(negative or []), topn=topn)
+    found = find_similar(loaded, list(words), list(negative or []), topn=topn)
     query = " + ".join(words) + "".join(f" - {w}" for w in negative or [])
     console.render_rows(
-        _neighbour_rows(neighbours),
+        _neighbour_rows(found.neighbours),
         ["rank", "word", "score"],
         fmt,
         title=f"Nearest to {query}",
-        caption=f"model {loaded.name}",
+        caption=_caption(loaded, found.oov),
         meta={
             "query": {"positive": list(words), "negative": list(negative or [])},
+            "oov": _oov_meta(found.oov),
             "model": str(loaded.path),
         },
     )
+    _note_oov_on_stderr(fmt, found.oov)
+
+
+def _caption(loaded, oov: list[str]) -> str:
+    from embedcli.vectors import OOV_NOTE
+
+    notes = [f"{word}: {OOV_NOTE}" for word in oov]
+    return "\n".join([f"model {loaded.name}", *notes])
+
+
+def _note_oov_on_stderr(fmt: str, oov: list[str]) -> None:
+    """TSV has no room for notes: say on stderr which words were built from n-grams."""
+    from embedcli.vectors import OOV_NOTE
+
+    if fmt == "tsv":
+        for word in oov:
+            console.status(f"{word}: {OOV_NOTE}")
+
+
+def _oov_meta(oov: list[str]) -> dict:
+    from embedcli.vectors import OOV_NOTE
+
+    return {word: OOV_NOTE for word in oov}
 
 
 @app.command()
@@ -470,14 +560,51 @@ def analogy(
         ["rank", "word", "score"],
         fmt,
         title=f"{result.question}   ({result.formula})",
-        caption=f"model {loaded.name}",
+        caption=_caption(loaded, result.oov),
         meta={
+            "oov": _oov_meta(result.oov),
             "question": result.question,
             "formula": result.formula,
             "method": method,
             "model": str(loaded.path),
         },
     )
+    _note_oov_on_stderr(fmt, result.oov)
+
+
+@app.command()
+@_handle_errors
+def vector(
+    words: Annotated[list[str], typer.Argument(help="One or more words to show vectors of.")],
+    fmt: OutFormatOpt = "table",
+    model: ModelOpt = None,
+) -> None:
+    """Print the vector of each WORD (FastText builds unseen words from character n-grams)."""
+    from embedcli.models import load_model
+    from embedcli.vectors import vectors_of
+
+    _check_format(fmt)
+    loaded = load_model(model)
+    vectors, oov = vectors_of(loaded, list(words))
+    rows = [
+        {
+            "word": word,
+            "oov": word in oov,
+            "vector": " ".join(f"{x:.6f}" for x in vec)
+            if fmt != "json"
+            else [round(float(x), 6) for x in vec],
+        }
+        for word, vec in zip(words, vectors, strict=True)
+    ]
+    console.render_rows(
+        rows,
+        ["word", "oov", "vector"],
+        fmt,
+        title="Vectors",
+        caption=_caption(loaded, oov),
+        meta={"oov": _oov_meta(oov), "model": str(loaded.path)},
+    )
+    _note_oov_on_stderr(fmt, oov)
 
 
 # --- export ---------------------------------------------------------------------------------

@@ -128,12 +128,14 @@ def render_rows(
         lines += ["\t".join(_tsv_cell(row[c]) for c in columns) for row in rows]
         print("\n".join(lines), file=sys.stdout)  # rich would expand the tabs
     else:
-        table = Table(title=title, caption=caption)
+        table = Table(title=title)
         for name in columns:
             table.add_column(name, justify="right" if name in ("rank", "score") else "left")
         for row in rows:
             table.add_row(*(_table_cell(row[c]) for c in columns))
         out.print(table)
+        if caption:  # below the table, unwrapped: it may hold notes that must stay readable
+            out.print(caption, style="dim", markup=False, highlight=False, soft_wrap=True)
 
 
 def _tsv_cell(value) -> str:

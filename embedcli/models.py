@@ -5,6 +5,7 @@
       vectors.kv        gensim KeyedVectors (+ vectors.kv.vectors.npy when large)
       model.gensim      the full gensim model, for further training
       vectors.txt       optional: word2vec text format, for other tools
+      vectors.glove.txt optional: GloVe text format (no header line)
 
 A directory is written under a temporary name and renamed into place when complete. The most
 recently trained model is remembered in `<data home>/latest` and is the default for queries.
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import json
 import platform
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -27,6 +29,7 @@ CARD_FILE = "model.json"
 VECTORS_FILE = "vectors.kv"
 FULL_MODEL_FILE = "model.gensim"
 WORD2VEC_TEXT_FILE = "vectors.txt"
+GLOVE_TEXT_FILE = "vectors.glove.txt"
 LATEST_FILE = "latest"
 
 
@@ -55,32 +58,50 @@ def default_model_dir(corpus_name: str, algo: str) -> Path:
 def save_model(
     out_dir: Path,
     *,
-    model,
+    wv,
     card: dict,
+    save_full: Callable[[Path], str] | None = None,
     word2vec_text: bool = False,
+    glove_text: bool = False,
     force: bool = False,
 ) -> Path:
-    """Write a trained gensim model and its card to `out_dir`; remember it as the latest."""
+    """Write vectors, the full model (via `save_full(directory) -> file name`) and the card.
+
+    The directory appears under its final name only when complete, and becomes the latest.
+    """
     out_dir = Path(out_dir).expanduser()
     card = dict(card)
     card.setdefault("format", MODEL_FORMAT)
     card.setdefault("created_at", datetime.now(timezone.utc).isoformat(timespec="seconds"))
     card["versions"] = _versions()
-    card["vocab_size"] = len(model.wv)
-    card["vector_size"] = model.wv.vector_size
-    card["files"] = {"vectors": VECTORS_FILE, "full_model": FULL_MODEL_FILE}
-    if word2vec_text:
-        card["files"]["word2vec_text"] = WORD2VEC_TEXT_FILE
+    card["vocab_size"] = len(wv)
+    card["vector_size"] = wv.vector_size
+    files = {"vectors": VECTORS_FILE}
     with atomic_dir(out_dir, force=force, what="model directory") as tmp:
-        model.wv.save(str(tmp / VECTORS_FILE))
-        model.save(str(tmp / FULL_MODEL_FILE))
+        wv.save(str(tmp / VECTORS_FILE))
+        if save_full:
+            files["full_model"] = save_full(tmp)
         if word2vec_text:
-            model.wv.save_word2vec_format(str(tmp / WORD2VEC_TEXT_FILE))
+            wv.save_word2vec_format(str(tmp / WORD2VEC_TEXT_FILE))
+            files["word2vec_text"] = WORD2VEC_TEXT_FILE
+        if glove_text:
+            _save_glove_text(wv, tmp / GLOVE_TEXT_FILE)
+            files["glove_text"] = GLOVE_TEXT_FILE
+        card["files"] = files
         (tmp / CARD_FILE).write_text(
             json.dumps(card, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
         )
     set_latest(out_dir)
     return out_dir
+
+
+def _save_glove_text(wv, path: Path) -> None:
+    """GloVe's text format: `word v1 v2 ...` per line and no header line."""
+    import numpy as np
+
+    with open(path, "w", encoding="utf-8") as handle:
+        for word, vector in zip(wv.index_to_key, np.asarray(wv.vectors), strict=True):
+            handle.write(word + " " + " ".join(f"{x:.6f}" for x in vector) + "\n")
 
 
 def _versions() -> dict:

@@ -25,7 +25,14 @@ from dataclasses import asdict, dataclass, field
 from embedcli.errors import OptionsError
 from embedcli.tokenized import TokenizedCorpus
 
-ALGORITHMS = ("word2vec",)
+ALGORITHMS = ("word2vec", "fasttext")
+
+# Defaults that differ by algorithm; None in TrainConfig means "this algorithm's default".
+ALGO_DEFAULTS = {
+    "word2vec": {"window": 5, "epochs": 5, "alpha": 0.025},
+    "fasttext": {"window": 5, "epochs": 5, "alpha": 0.025},
+    "glove": {"window": 10, "epochs": 15, "alpha": 0.75},
+}
 
 
 class TrainConfigError(OptionsError):
@@ -34,26 +41,43 @@ class TrainConfigError(OptionsError):
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """The training knobs; defaults are the textbook's (gensim's, with min_count 5)."""
+    """The training knobs; defaults are the textbook's (gensim's, with min_count 5).
+
+    `alpha` is the initial learning rate for word2vec and fasttext, and the weighting exponent
+    of GloVe (whose learning rate is `eta`), as in each algorithm's reference tool.
+    """
 
     algo: str = "word2vec"
     vector_size: int = 100
-    window: int = 5
+    window: int | None = None
     min_count: int = 5
     sg: bool = False  # False: CBOW
     hs: bool = False
     negative: int = 5
     sample: float = 1e-3
-    epochs: int = 5
-    alpha: float = 0.025
+    epochs: int | None = None
+    alpha: float | None = None
     min_alpha: float = 0.0001
     workers: int | None = None  # None: one per core
     seed: int = 1
+    # fasttext: character n-grams of min_n..max_n characters hashed into `bucket` rows
+    min_n: int = 3
+    max_n: int = 6
+    bucket: int = 2_000_000
+    # glove
+    x_max: float = 100.0
+    eta: float = 0.05
+    max_vocab: int | None = None
 
     def __post_init__(self) -> None:
-        problems = []
         if self.algo not in ALGORITHMS:
-            problems.append(f"--algo {self.algo} is not available (choose {', '.join(ALGORITHMS)})")
+            raise TrainConfigError(
+                f"--algo {self.algo} is not available: choose one of {', '.join(ALGORITHMS)}."
+            )
+        for name, value in ALGO_DEFAULTS[self.algo].items():
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, value)
+        problems = []
         if self.vector_size < 1:
             problems.append("--vector-size must be at least 1")
         if self.window < 1:
@@ -62,6 +86,17 @@ class TrainConfig:
             problems.append("--min-count must be at least 1")
         if self.epochs < 1:
             problems.append("--epochs must be at least 1")
+        if self.workers is not None and self.workers < 1:
+            problems.append("--workers must be 1 or more (leave it out for one per core)")
+        if self.algo == "glove":
+            problems += self._glove_problems()
+        else:
+            problems += self._gensim_problems()
+        if problems:
+            raise TrainConfigError("; ".join(problems) + ".")
+
+    def _gensim_problems(self) -> list[str]:
+        problems = []
         if self.negative < 0:
             problems.append("--negative must be 0 or more")
         if not self.hs and self.negative == 0:
@@ -73,13 +108,38 @@ class TrainConfig:
             problems.append("--sample must be 0 (off) or a small positive number like 1e-3")
         if not 0 < self.alpha <= 1:
             problems.append("--alpha must be between 0 and 1 (gensim's default is 0.025)")
-        if self.workers is not None and self.workers < 1:
-            problems.append("--workers must be 1 or more (leave it out for one per core)")
-        if problems:
-            raise TrainConfigError("; ".join(problems) + ".")
+        if self.algo == "fasttext":
+            if self.min_n < 1 or self.max_n < self.min_n:
+                problems.append("--min-n must be at least 1 and --max-n at least --min-n")
+            if self.bucket < 1:
+                problems.append("--bucket must be at least 1 (gensim's default is 2000000)")
+        return problems
+
+    def _glove_problems(self) -> list[str]:
+        problems = []
+        if self.x_max <= 0:
+            problems.append("--x-max must be positive (the GloVe paper uses 100)")
+        if not 0 < self.alpha <= 1:
+            problems.append("--alpha (GloVe's weighting exponent) must be in (0, 1]; 0.75 is usual")
+        if self.eta <= 0:
+            problems.append("--eta must be positive (GloVe's default learning rate is 0.05)")
+        if self.max_vocab is not None and self.max_vocab < 1:
+            problems.append("--max-vocab must be at least 1")
+        return problems
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """The parameters that mean something for this algorithm."""
+        data = asdict(self)
+        if self.algo != "fasttext":
+            for name in ("min_n", "max_n", "bucket"):
+                data.pop(name)
+        if self.algo == "glove":
+            for name in ("sg", "hs", "negative", "sample", "min_alpha"):
+                data.pop(name)
+        else:
+            for name in ("x_max", "eta", "max_vocab"):
+                data.pop(name)
+        return data
 
 
 @dataclass
@@ -87,9 +147,10 @@ class EpochReport:
     epoch: int  # 1-based
     epochs: int
     seconds: float
-    words: int  # raw words read in the epoch
+    words: int  # the corpus's words (GloVe: its co-occurrence non-zeros)
     effective_words: int  # after min_count and down-sampling
-    loss: float | None  # this epoch's loss; None where the algorithm reports none
+    loss: float | None  # this epoch's loss (GloVe: cost); None where the algorithm has none
+    unit: str = "words"
 
     @property
     def words_per_second(self) -> float:
@@ -98,16 +159,25 @@ class EpochReport:
 
 @dataclass
 class TrainResult:
-    model: object  # gensim Word2Vec
+    model: object  # gensim Word2Vec / FastText, or embedcli.glove.GloveModel
+    wv: object  # gensim KeyedVectors (FastTextKeyedVectors for fasttext)
     config: TrainConfig
     workers: int
+    corpus_words: int = 0
+    corpus_documents: int = 0
     epochs: list[EpochReport] = field(default_factory=list)
     vocab_seconds: float = 0.0
     train_seconds: float = 0.0
+    extra: dict = field(default_factory=dict)  # algorithm-specific facts for the card
 
-    @property
-    def wv(self):
-        return self.model.wv
+    def save_full_model(self, directory) -> str:
+        """Write what further training needs; returns the file name written."""
+        if hasattr(self.model, "save"):
+            from embedcli.models import FULL_MODEL_FILE
+
+            self.model.save(str(directory / FULL_MODEL_FILE))
+            return FULL_MODEL_FILE
+        return self.model.save_state(directory)
 
 
 def _resolve_workers(workers: int | None) -> int:
@@ -122,16 +192,33 @@ def train(
     *,
     on_start: Callable[[int, int], None] | None = None,
     on_epoch: Callable[[EpochReport], None] | None = None,
+    on_progress: Callable[[str, int, int], None] | None = None,
 ) -> TrainResult:
     """Train `config.algo` on a tokenized corpus.
 
     `on_start(vocab_size, corpus_words)` is called once the vocabulary is built,
-    `on_epoch(report)` after every epoch.
+    `on_epoch(report)` after every epoch, and `on_progress(stage, done, total)` during long
+    preparation stages (GloVe's co-occurrence counting).
     """
-    from gensim.models import Word2Vec
+    if config.algo == "glove":
+        from embedcli.glove_train import train_glove_model
+
+        return train_glove_model(
+            corpus,
+            config,
+            _resolve_workers(config.workers),
+            on_start=on_start,
+            on_epoch=on_epoch,
+            on_progress=on_progress,
+        )
+    return _train_gensim(corpus, config, on_start=on_start, on_epoch=on_epoch)
+
+
+def _train_gensim(corpus, config, *, on_start, on_epoch) -> TrainResult:
+    from gensim.models import FastText, Word2Vec
 
     workers = _resolve_workers(config.workers)
-    model = Word2Vec(
+    common = dict(
         vector_size=config.vector_size,
         window=config.window,
         min_count=config.min_count,
@@ -144,17 +231,29 @@ def train(
         seed=config.seed,
         workers=workers,
         epochs=config.epochs,
-        compute_loss=True,
     )
+    if config.algo == "fasttext":
+        # gensim computes no loss for FastText: report none rather than a fake 0.
+        model = FastText(min_n=config.min_n, max_n=config.max_n, bucket=config.bucket, **common)
+    else:
+        model = Word2Vec(compute_loss=True, **common)
     started = time.perf_counter()
     model.build_vocab(corpus_file=str(corpus.path))
-    result = TrainResult(model=model, config=config, workers=workers)
-    result.vocab_seconds = time.perf_counter() - started
+    vocab_seconds = time.perf_counter() - started
     if len(model.wv) == 0:
         raise TrainConfigError(
             f"No word occurs {config.min_count} or more times in {corpus.path.name} "
             f"({corpus.tokens:,} tokens), so the vocabulary is empty. Lower --min-count."
         )
+    result = TrainResult(
+        model=model,
+        wv=model.wv,
+        config=config,
+        workers=workers,
+        corpus_words=int(model.corpus_total_words),
+        corpus_documents=int(model.corpus_count),
+        vocab_seconds=vocab_seconds,
+    )
     if on_start:
         on_start(len(model.wv), model.corpus_total_words)
 
@@ -171,7 +270,7 @@ def train(
             total_examples=model.corpus_count,
             total_words=model.corpus_total_words,
             epochs=config.epochs,
-            compute_loss=True,
+            compute_loss=config.algo == "word2vec",
             report_delay=1.0,
         )
     result.train_seconds = time.perf_counter() - started

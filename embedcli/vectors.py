@@ -23,6 +23,17 @@ class Neighbour:
     score: float
 
 
+OOV_NOTE = "OOV, built from character n-grams"
+
+
+@dataclass(frozen=True)
+class Similar:
+    positive: list[str]
+    negative: list[str]
+    neighbours: list[Neighbour]
+    oov: list[str]  # query words not in the vocabulary, built from character n-grams
+
+
 @dataclass(frozen=True)
 class Analogy:
     a: str
@@ -30,6 +41,7 @@ class Analogy:
     c: str
     method: str
     neighbours: list[Neighbour]
+    oov: list[str]
 
     @property
     def question(self) -> str:
@@ -47,16 +59,43 @@ def check_topn(topn: int) -> None:
         raise EmbedcliError(f"--topn {topn} asks for no answers: give a number of 1 or more.")
 
 
-def require_words(model: Model, words: list[str]) -> None:
-    """Raise VocabularyError naming the first unknown word, the model and close spellings."""
+def builds_unseen_words(model: Model) -> bool:
+    """FastText vectors can answer words never seen in training from their character n-grams."""
+    return getattr(model.kv, "bucket", 0) > 0 and hasattr(model.kv, "vectors_ngrams")
+
+
+def require_words(model: Model, words: list[str]) -> list[str]:
+    """Check every query word; return those that are out of vocabulary but can be built.
+
+    Raises VocabularyError naming the first word that cannot be answered, the model, its size
+    and the closest in-vocabulary spellings.
+    """
+    oov = []
     for word in words:
-        if word not in model.kv.key_to_index:
-            close = suggest(word, model.kv.index_to_key)
-            hint = f" Close: {', '.join(close)}." if close else ""
-            raise VocabularyError(
-                f"{word!r} is not in the vocabulary of {model.name} "
-                f"({model.vocab_size:,} words).{hint}"
-            )
+        if word in model.kv.key_to_index:
+            continue
+        if builds_unseen_words(model) and _has_ngrams(model.kv, word):
+            oov.append(word)
+            continue
+        close = suggest(word, model.kv.index_to_key)
+        hint = f" Close: {', '.join(close)}." if close else ""
+        raise VocabularyError(
+            f"{word!r} is not in the vocabulary of {model.name} ({model.vocab_size:,} words).{hint}"
+        )
+    return oov
+
+
+def _has_ngrams(kv, word: str) -> bool:
+    from gensim.models.fasttext import ft_ngram_hashes
+
+    return bool(ft_ngram_hashes(word, kv.min_n, kv.max_n, kv.bucket))
+
+
+def vectors_of(model: Model, words: list[str]) -> tuple[list, list[str]]:
+    """The vectors of `words` (built from n-grams where needed) and which ones were OOV."""
+    _refuse_repeats(words)
+    oov = require_words(model, words)
+    return [model.kv.get_vector(word) for word in words], oov
 
 
 def suggest(word: str, vocabulary: list[str], n: int = 5, cutoff: float = 0.6) -> list[str]:
@@ -78,16 +117,17 @@ def suggest(word: str, vocabulary: list[str], n: int = 5, cutoff: float = 0.6) -
 
 def similar(
     model: Model, positive: list[str], negative: list[str] | None = None, topn: int = 10
-) -> list[Neighbour]:
+) -> Similar:
     """The `topn` words nearest to the sum of `positive` minus `negative` (inputs excluded)."""
     negative = negative or []
     check_topn(topn)
     if not positive:
         raise EmbedcliError("Give at least one word to find neighbours of.")
     _refuse_repeats(positive + negative)
-    require_words(model, positive + negative)
+    oov = require_words(model, positive + negative)
     found = model.kv.most_similar(positive=positive, negative=negative, topn=topn)
-    return [Neighbour(word, float(score)) for word, score in found]
+    neighbours = [Neighbour(word, float(score)) for word, score in found]
+    return Similar(positive=positive, negative=negative, neighbours=neighbours, oov=oov)
 
 
 def analogy(
@@ -98,13 +138,13 @@ def analogy(
     if method not in METHODS:
         raise EmbedcliError(f"Unknown --method {method!r}: use add (3CosAdd) or mul (3CosMul).")
     _refuse_repeats([a, b, c])
-    require_words(model, [a, b, c])
+    oov = require_words(model, [a, b, c])
     if method == "mul":
         found = model.kv.most_similar_cosmul(positive=[b, c], negative=[a], topn=topn)
     else:
         found = model.kv.most_similar(positive=[b, c], negative=[a], topn=topn)
     neighbours = [Neighbour(word, float(score)) for word, score in found]
-    return Analogy(a=a, b=b, c=c, method=method, neighbours=neighbours)
+    return Analogy(a=a, b=b, c=c, method=method, neighbours=neighbours, oov=oov)
 
 
 def _refuse_repeats(words: list[str]) -> None:

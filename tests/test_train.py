@@ -72,7 +72,13 @@ def test_save_and_load_model_directory(okt_tokens, tmp_path):
     _, tokens = okt_tokens
     result = train(tokens, TrainConfig(**SMALL))
     out = tmp_path / "m"
-    models.save_model(out, model=result.model, card={"algo": "word2vec"}, word2vec_text=True)
+    models.save_model(
+        out,
+        wv=result.wv,
+        card={"algo": "word2vec"},
+        save_full=result.save_full_model,
+        word2vec_text=True,
+    )
     assert sorted(p.name for p in out.iterdir() if not p.name.endswith(".npy")) == [
         "model.gensim",
         "model.json",
@@ -91,7 +97,7 @@ def test_save_and_load_model_directory(okt_tokens, tmp_path):
     assert "_do_train_epoch" not in full.__dict__
     assert len(full.wv) == len(result.wv)
     with pytest.raises(OutputExistsError, match="--force"):
-        models.save_model(out, model=result.model, card={})
-    models.save_model(out, model=result.model, card={"algo": "again"}, force=True)
+        models.save_model(out, wv=result.wv, card={})
+    models.save_model(out, wv=result.wv, card={"algo": "again"}, force=True)
     assert json.loads((out / "model.json").read_text())["algo"] == "again"
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".m.tmp")]

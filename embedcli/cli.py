@@ -385,8 +385,12 @@ def _train(tokens, config, quiet):
             task = bar.add_task(f"train ({config.algo})", total=config.epochs, info="")
 
         def on_epoch(report) -> None:
-            name = "cost" if config.algo == "glove" else "loss"
-            loss = f"{name} {report.loss:,.4g}, " if report.loss is not None else ""
+            if report.loss is None:
+                loss = ""
+            elif config.algo == "glove":
+                loss = f"cost {report.loss:.4f}, "
+            else:
+                loss = f"loss {report.loss:,.0f}, "
             info = f"{loss}{report.words_per_second:,.0f} {report.unit}/s"
             bar.update(task, advance=1, info=info)
             if not console.bars_enabled(quiet):

@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass, field
 from embedcli.errors import OptionsError
 from embedcli.tokenized import TokenizedCorpus
 
-ALGORITHMS = ("word2vec", "fasttext")
+ALGORITHMS = ("word2vec", "fasttext", "glove")
 
 # Defaults that differ by algorithm; None in TrainConfig means "this algorithm's default".
 ALGO_DEFAULTS = {

@@ -384,7 +384,7 @@ def build_vocab(tokens_path: Path, min_count: int = 5, max_vocab: int | None = N
     if kept.size == 0:
         raise OptionsError(
             f"No word occurs {min_count} times in {tokens_path} (the most frequent occurs "
-            f"{int(counts.max())} times): lower min_count."
+            f"{int(counts.max())} times), so the vocabulary is empty. Lower --min-count."
         )
     words = []
     for w in kept:

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from embedcli.tokenized import TokenizedCorpus
-from embedcli.train import EpochReport, TrainConfig, TrainConfigError, TrainResult
+from embedcli.train import EpochReport, TrainConfig, TrainResult
 
 STATE_FILE = "glove_state.npz"
 
@@ -59,12 +59,8 @@ def train_glove_model(
     from embedcli import glove
 
     started = time.perf_counter()
+    # Raises OptionsError ("... Lower --min-count") when no word is frequent enough.
     vocab = glove.build_vocab(corpus.path, min_count=config.min_count, max_vocab=config.max_vocab)
-    if not vocab.words:
-        raise TrainConfigError(
-            f"No word occurs {config.min_count} or more times in {corpus.path.name} "
-            f"({corpus.tokens:,} tokens), so the vocabulary is empty. Lower --min-count."
-        )
     vocab_seconds = time.perf_counter() - started
     if on_start:
         on_start(len(vocab.words), corpus.tokens)

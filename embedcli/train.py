@@ -180,6 +180,13 @@ class TrainResult:
         return self.model.save_state(directory)
 
 
+def empty_vocabulary(corpus: TokenizedCorpus, config: TrainConfig) -> TrainConfigError:
+    return TrainConfigError(
+        f"No word occurs {config.min_count} or more times in {corpus.path.name} "
+        f"({corpus.tokens:,} tokens), so the vocabulary is empty. Lower --min-count."
+    )
+
+
 def _resolve_workers(workers: int | None) -> int:
     from embedcli.tokenizers import default_workers
 
@@ -241,10 +248,7 @@ def _train_gensim(corpus, config, *, on_start, on_epoch) -> TrainResult:
     model.build_vocab(corpus_file=str(corpus.path))
     vocab_seconds = time.perf_counter() - started
     if len(model.wv) == 0:
-        raise TrainConfigError(
-            f"No word occurs {config.min_count} or more times in {corpus.path.name} "
-            f"({corpus.tokens:,} tokens), so the vocabulary is empty. Lower --min-count."
-        )
+        raise empty_vocabulary(corpus, config)
     result = TrainResult(
         model=model,
         wv=model.wv,

@@ -313,7 +313,7 @@ def test_bad_counting_options(toy):
 
 
 def test_min_count_above_every_count(toy):
-    with pytest.raises(OptionsError, match="No word occurs 100 times .* lower min_count"):
+    with pytest.raises(OptionsError, match="No word occurs 100 times .* Lower --min-count"):
         glove.build_vocab(toy, min_count=100)
 
 

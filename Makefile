@@ -19,9 +19,11 @@ lint:
 	$(BIN)/ruff check embedcli tests benchmarks
 	$(BIN)/ruff format --check embedcli tests benchmarks
 
-# Benchmarks against the textbook on the full NSMC file (minutes); writes benchmarks/results/.
+# Every figure in BENCHMARKS.md (about 30 minutes, mostly the textbook's Okt loop); writes benchmarks/results/.
 bench:
 	$(BIN)/python benchmarks/bench_spine.py --out benchmarks/results
+	$(BIN)/python benchmarks/bench_algos.py --out benchmarks/results
+	$(BIN)/python benchmarks/bench_glove.py --epochs 15 --out benchmarks/results
 
 # Remove the environment and caches this Makefile and the tests create inside the repo.
 clean:

@@ -23,7 +23,9 @@ lint:
 bench:
 	$(BIN)/python benchmarks/bench_spine.py --out benchmarks/results
 	$(BIN)/python benchmarks/bench_algos.py --out benchmarks/results
-	$(BIN)/python benchmarks/bench_glove.py --epochs 15 --out benchmarks/results
+	@if [ -n "$(REVIEWS_ALL)" ]; then \
+		$(BIN)/python benchmarks/bench_glove.py --epochs 15 --corpus "$(REVIEWS_ALL)" --out benchmarks/results; \
+	else echo "GloVe reference benchmark skipped: make bench REVIEWS_ALL=path/to/reviews_all.tsv.gz"; fi
 
 # Remove the environment and caches this Makefile and the tests create inside the repo.
 clean:

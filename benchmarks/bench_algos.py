@@ -30,7 +30,7 @@ def main() -> None:
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    results = {"corpus": args.corpus, "cpus": os.cpu_count(), "runs": {}}
+    results = {"corpus": Path(args.corpus).name, "cpus": os.cpu_count(), "runs": {}}
     with tempfile.TemporaryDirectory(prefix="embedcli-algos-") as tmp:
         env = dict(os.environ, EMBEDCLI_HOME=f"{tmp}/home", EMBEDCLI_CACHE=f"{tmp}/cache")
         print("tokenize (shared token cache) ...", file=sys.stderr)

@@ -36,7 +36,8 @@ sys.path.insert(0, str(REPO))
 
 from embedcli import glove  # noqa: E402
 
-CORPUS = Path("/work/shared/corpora/nsmc/reviews_all.tsv.gz")
+# All 712K NSMC reviews (gzip TSV with a `document` column); not shipped: pass its path.
+CORPUS = os.environ.get("EMBEDCLI_REVIEWS_ALL")
 QUERY = "최민식"
 NOT_HANGUL = re.compile("[^ㄱ-ㅎㅏ-ㅣ가-힣 ]")
 
@@ -186,7 +187,13 @@ def markdown(result: dict) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--corpus", type=Path, default=CORPUS)
+    parser.add_argument(
+        "--corpus",
+        type=Path,
+        default=CORPUS,
+        required=CORPUS is None,
+        help="reviews_all.tsv.gz (or set EMBEDCLI_REVIEWS_ALL)",
+    )
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--out", type=Path)

@@ -145,7 +145,7 @@ def main() -> None:
     ours_dps = counts["documents"] / ours_tok
     tb = textbook["result"]
     results = {
-        "corpus": str(args.corpus),
+        "corpus": Path(args.corpus).name,
         "limit": args.limit,
         "cpus": os.cpu_count(),
         "textbook": {k: v for k, v in textbook.items() if k != "stderr"},

@@ -101,11 +101,20 @@ WorkersOpt = Annotated[
     typer.Option("--workers", "-w", help="Processes/threads to use; one per core if omitted."),
 ]
 MaxRepeatOpt = Annotated[
-    int,
+    int | None,
     typer.Option(
         "--max-repeat",
         help="Shorten runs of one repeated character (ㅋㅋㅋㅋㅋ...) to this many before Okt "
-        "sees them, because Okt slows down badly on them; 0 keeps them.",
+        "sees them, because Okt slows down badly on them; 0 keeps them (Okt default 3, "
+        "English 0).",
+    ),
+]
+TokenizerOpt = Annotated[
+    str,
+    typer.Option(
+        "--tokenizer",
+        help="okt: the textbook's Korean pipeline (Hangul only, stems, stopwords); english: "
+        "lowercased words with inner apostrophes/hyphens and numbers, no JVM.",
     ),
 ]
 ForceOpt = Annotated[bool, typer.Option("--force", "-f", help="Replace existing output files.")]
@@ -210,10 +219,10 @@ def _reasons(skipped: dict) -> str:
     return ", ".join(f"{n:,} {reason}" for reason, n in skipped.items())
 
 
-def _tokenize_options(max_repeat: int):
-    from embedcli.tokenizers import TokenizeOptions
+def _tokenize_options(tokenizer: str, max_repeat: int | None):
+    from embedcli.tokenizers import default_options
 
-    return TokenizeOptions(max_repeat=max_repeat)
+    return default_options(tokenizer, max_repeat=max_repeat)
 
 
 @app.command()
@@ -232,12 +241,13 @@ def tokenize(
     corpus_format: FormatOpt = "auto",
     text_column: TextColumnOpt = None,
     workers: WorkersOpt = None,
-    max_repeat: MaxRepeatOpt = 3,
+    max_repeat: MaxRepeatOpt = None,
+    tokenizer: TokenizerOpt = "okt",
     force: ForceOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
-    """Tokenize a corpus with Okt (the textbook's cleaning and stopwords), in parallel."""
-    options = _tokenize_options(max_repeat)
+    """Tokenize a corpus in parallel: Okt the textbook's way (default) or English words."""
+    options = _tokenize_options(tokenizer, max_repeat)
     source = _resolve_source(corpus, corpus_format, text_column, quiet)
     result = _tokenize(source, options, output=output, workers=workers, force=force, quiet=quiet)
     console.result(str(result.path))
@@ -313,7 +323,8 @@ def train(
     ] = False,
     corpus_format: FormatOpt = "auto",
     text_column: TextColumnOpt = None,
-    max_repeat: MaxRepeatOpt = 3,
+    max_repeat: MaxRepeatOpt = None,
+    tokenizer: TokenizerOpt = "okt",
     force: ForceOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
@@ -344,7 +355,7 @@ def train(
         eta=eta,
         max_vocab=max_vocab,
     )
-    options = _tokenize_options(max_repeat)
+    options = _tokenize_options(tokenizer, max_repeat)
     out_dir = output or default_model_dir(corpus or DEFAULT_CORPUS, algo)
     check_writable(out_dir, force, "model directory")  # before any work is done
 

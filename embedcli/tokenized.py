@@ -131,10 +131,15 @@ def tokenize_corpus(
                 empty += not doc_tokens
                 vocabulary.update(doc_tokens)
         if tokens == 0:
+            hint = (
+                f"The {options.tokenizer} pipeline keeps Hangul only; is this a Korean corpus? "
+                "For English use --tokenizer english."
+                if options.clean == "hangul"
+                else "Check the corpus and its --text-column."
+            )
             raise CorpusError(
                 f"Corpus {source.path} is empty after cleaning: none of its {stats.documents:,} "
-                f"documents has any tokens left. The {options.tokenizer} pipeline keeps Hangul "
-                "only; is this a Korean corpus?"
+                f"documents has any tokens left. {hint}"
             )
         elapsed = time.perf_counter() - started
         meta = {

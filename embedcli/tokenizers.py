@@ -152,7 +152,44 @@ def _start_jvm(jpype) -> None:
     )
 
 
-TOKENIZERS: dict[str, Callable[..., OktTokenizer]] = {"okt": OktTokenizer}
+class EnglishTokenizer:
+    """Lowercased words, keeping inner apostrophes and hyphens (don't, well-known) and numbers.
+
+    Pure Python, no JVM: a regular expression over each whitespace-separated chunk.
+    """
+
+    name = "english"
+    _WORD = re.compile(r"[a-z0-9]+(?:['’\-][a-z0-9]+)*")
+
+    def __init__(self, stem: bool = False, norm: bool = False) -> None:
+        self.stem = stem
+
+    def morphs(self, text: str) -> list[str]:
+        return [w.replace("’", "'") for w in self._WORD.findall(text.lower())]
+
+
+TOKENIZERS: dict[str, Callable[..., OktTokenizer | EnglishTokenizer]] = {
+    "okt": OktTokenizer,
+    "english": EnglishTokenizer,
+}
+
+# What each tokenizer does by default: Okt follows the textbook; English keeps everything.
+TOKENIZER_DEFAULTS = {
+    "okt": {"stem": True, "clean": "hangul", "max_repeat": DEFAULT_MAX_REPEAT,
+            "stopwords": TEXTBOOK_STOPWORDS},
+    "english": {"stem": False, "clean": "none", "max_repeat": 0, "stopwords": ()},
+}  # fmt: skip
+
+
+def default_options(tokenizer: str = "okt", **overrides) -> TokenizeOptions:
+    """TokenizeOptions with `tokenizer`'s defaults; None in `overrides` keeps the default."""
+    if tokenizer not in TOKENIZER_DEFAULTS:
+        raise OptionsError(
+            f"Unknown tokenizer {tokenizer!r}: choose one of {', '.join(TOKENIZERS)}."
+        )
+    values = dict(TOKENIZER_DEFAULTS[tokenizer])
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return TokenizeOptions(tokenizer=tokenizer, **values)
 
 
 def tokenizer_version(name: str) -> str:
@@ -160,6 +197,8 @@ def tokenizer_version(name: str) -> str:
         from importlib.metadata import version
 
         return f"konlpy-{version('konlpy')}/open-korean-text-2.1.0"
+    if name == "english":
+        return "embedcli-english-1"
     return "unknown"
 
 

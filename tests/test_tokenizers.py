@@ -57,3 +57,25 @@ def test_workers():
     assert check_workers(None) >= 1
     with pytest.raises(OptionsError, match="--workers"):
         check_workers(0)
+
+
+def test_english_tokenizer_words_apostrophes_hyphens_numbers():
+    from embedcli.tokenizers import EnglishTokenizer
+
+    tok = EnglishTokenizer()
+    assert tok.morphs("The King's well-known horse, 1999!") == [
+        "the", "king's", "well-known", "horse", "1999",
+    ]  # fmt: skip
+    assert tok.morphs("Don\u2019t -- stop") == ["don't", "stop"]
+    assert tok.morphs("'quoted' end-") == ["quoted", "end"]
+
+
+def test_english_defaults_keep_everything():
+    from embedcli.tokenizers import default_options
+
+    options = default_options("english")
+    assert options.clean == "none" and options.stopwords == () and options.max_repeat == 0
+    assert default_options("okt").max_repeat == 3
+    assert default_options("okt", max_repeat=0).max_repeat == 0
+    with pytest.raises(OptionsError, match="Unknown tokenizer"):
+        default_options("mecab")

@@ -26,6 +26,8 @@ def main() -> None:
     parser.add_argument("--corpus", default=str(REPO / "corpora" / "nsmc" / "ratings.txt"))
     parser.add_argument("--algos", default="word2vec,fasttext,glove")
     parser.add_argument("--query", default="최민식")
+    parser.add_argument("--tokenizer", default="okt")
+    parser.add_argument("--analogy", default=None, help='e.g. "king man queen"')
     parser.add_argument("--out", default=str(REPO / "benchmarks" / "results"))
     args = parser.parse_args()
     out = Path(args.out)
@@ -34,12 +36,22 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="embedcli-algos-") as tmp:
         env = dict(os.environ, EMBEDCLI_HOME=f"{tmp}/home", EMBEDCLI_CACHE=f"{tmp}/cache")
         print("tokenize (shared token cache) ...", file=sys.stderr)
-        tok = run([str(BIN / "embedcli"), "tokenize", "-c", args.corpus, "-q"], env)
+        tok_args = ["-c", args.corpus, "--tokenizer", args.tokenizer, "-q"]
+        tok = run([str(BIN / "embedcli"), "tokenize", *tok_args], env)
         results["tokenize"] = {"wall_seconds": tok["wall_seconds"], "rss": tok["peak_rss_mib"]}
         for algo in args.algos.split(","):
             print(f"train --algo {algo} ...", file=sys.stderr)
             model_dir = f"{tmp}/{algo}"
-            cmd = [str(BIN / "embedcli"), "train", "-c", args.corpus, "--algo", algo]
+            cmd = [
+                str(BIN / "embedcli"),
+                "train",
+                "-c",
+                args.corpus,
+                "--algo",
+                algo,
+                "--tokenizer",
+                args.tokenizer,
+            ]
             measured = run([*cmd, "-o", model_dir, "-q"], env)
             card = json.loads(Path(model_dir, "model.json").read_text(encoding="utf-8"))
             similar = run(
@@ -56,6 +68,23 @@ def main() -> None:
                 check=False,
             )
             neighbours = json.loads(similar["stdout"])["results"] if similar["stdout"] else []
+            answers = []
+            if args.analogy:
+                solved = run(
+                    [
+                        str(BIN / "embedcli"),
+                        "analogy",
+                        *args.analogy.split(),
+                        "--format",
+                        "json",
+                        "--model",
+                        model_dir,
+                    ],
+                    env,
+                    check=False,
+                )
+                if solved["stdout"]:
+                    answers = json.loads(solved["stdout"])["results"][:5]
             epochs = card["training"]["epochs"]
             results["runs"][algo] = {
                 "wall_seconds": measured["wall_seconds"],
@@ -70,16 +99,18 @@ def main() -> None:
                 "last_loss": epochs[-1]["loss"] if epochs else None,
                 "extra": {k: v for k, v in card["training"].items() if k == "cooccurrence"},
                 "similar": [[n["word"], n["score"]] for n in neighbours],
+                "analogy": [[n["word"], n["score"]] for n in answers],
             }
-    (out / "algos.json").write_text(
+    name = "algos" if args.tokenizer == "okt" else f"algos-{args.tokenizer}"
+    (out / f"{name}.json").write_text(
         json.dumps(results, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
     )
-    md = render(results, args.query)
-    (out / "algos.md").write_text(md, encoding="utf-8")
+    md = render(results, args.query, args.analogy)
+    (out / f"{name}.md").write_text(md, encoding="utf-8")
     print(md)
 
 
-def render(results: dict, query: str) -> str:
+def render(results: dict, query: str, analogy: str | None = None) -> str:
     lines = [
         "| algo | wall | train | speed (mean over epochs) | peak RSS | vocab |",
         "|---|---:|---:|---:|---:|---:|",
@@ -103,6 +134,11 @@ def render(results: dict, query: str) -> str:
             f"- {algo} `similar {query}`: "
             + (", ".join(f"{w} {s:.3f}" for w, s in r["similar"]) or "(not in vocabulary)")
         )
+        if analogy:
+            lines.append(
+                f"- {algo} `analogy {analogy}`: "
+                + (", ".join(f"{w} {s:.3f}" for w, s in r["analogy"]) or "(no answer)")
+            )
     return "\n".join(lines) + "\n"
 
 

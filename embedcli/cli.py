@@ -76,16 +76,19 @@ CorpusOpt = Annotated[
     typer.Option(
         "--corpus",
         "-c",
-        help="A corpus name (see `embedcli corpora`) or the path of a TSV or text file "
-        "(.gz is fine). Defaults to the shipped NSMC reviews.",
+        help="A corpus name (see `embedcli corpora`) or the path of a TSV, text or TED XML "
+        "file (.gz, or a .zip holding one file, is fine). Defaults to the shipped NSMC "
+        "reviews.",
     ),
 ]
 FormatOpt = Annotated[
     str,
     typer.Option(
         "--corpus-format",
-        help="How to read a corpus file: auto (TSV when the first line has a tab), tsv, or "
-        "text (one document per line).",
+        help="How to read a corpus file: auto (ted-xml for .xml files or a leading <?xml, "
+        "else TSV when the first line has a tab, else text), tsv, text (one document per "
+        "line; lines over a million characters, like text8's, become 10,000-word documents) "
+        "or ted-xml (one document per sentence of each <content>, stage notes dropped).",
     ),
 ]
 TextColumnOpt = Annotated[
@@ -110,11 +113,20 @@ MaxRepeatOpt = Annotated[
     ),
 ]
 TokenizerOpt = Annotated[
-    str,
+    str | None,
     typer.Option(
         "--tokenizer",
         help="okt: the textbook's Korean pipeline (Hangul only, stems, stopwords); english: "
-        "lowercased words with inner apostrophes/hyphens and numbers, no JVM.",
+        "lowercased words with inner apostrophes/hyphens and numbers, no JVM. Default: the "
+        "one --lang or the corpus's language calls for, else okt.",
+    ),
+]
+LangOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--lang",
+        help="The corpus language, which picks the tokenizer: ko (okt) or en (english). "
+        "Defaults to the named corpus's language (en for --corpus en), else ko.",
     ),
 ]
 ForceOpt = Annotated[bool, typer.Option("--force", "-f", help="Replace existing output files.")]
@@ -219,10 +231,14 @@ def _reasons(skipped: dict) -> str:
     return ", ".join(f"{n:,} {reason}" for reason, n in skipped.items())
 
 
-def _tokenize_options(tokenizer: str, max_repeat: int | None):
-    from embedcli.tokenizers import default_options
+def _tokenize_options(
+    tokenizer: str | None, lang: str | None, max_repeat: int | None, corpus_lang=None
+):
+    """Options for the tokenizer asked for, else --lang's, else the corpus's, else Okt."""
+    from embedcli.tokenizers import choose_tokenizer, default_options
 
-    return default_options(tokenizer, max_repeat=max_repeat)
+    chosen = choose_tokenizer(tokenizer, lang, corpus_lang)
+    return default_options(chosen, max_repeat=max_repeat)
 
 
 @app.command()
@@ -242,13 +258,15 @@ def tokenize(
     text_column: TextColumnOpt = None,
     workers: WorkersOpt = None,
     max_repeat: MaxRepeatOpt = None,
-    tokenizer: TokenizerOpt = "okt",
+    tokenizer: TokenizerOpt = None,
+    lang: LangOpt = None,
     force: ForceOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
     """Tokenize a corpus in parallel: Okt the textbook's way (default) or English words."""
-    options = _tokenize_options(tokenizer, max_repeat)
+    _tokenize_options(tokenizer, lang, max_repeat)  # contradicting options fail before any work
     source = _resolve_source(corpus, corpus_format, text_column, quiet)
+    options = _tokenize_options(tokenizer, lang, max_repeat, source.lang)
     result = _tokenize(source, options, output=output, workers=workers, force=force, quiet=quiet)
     console.result(str(result.path))
 
@@ -324,7 +342,8 @@ def train(
     corpus_format: FormatOpt = "auto",
     text_column: TextColumnOpt = None,
     max_repeat: MaxRepeatOpt = None,
-    tokenizer: TokenizerOpt = "okt",
+    tokenizer: TokenizerOpt = None,
+    lang: LangOpt = None,
     force: ForceOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
@@ -355,11 +374,12 @@ def train(
         eta=eta,
         max_vocab=max_vocab,
     )
-    options = _tokenize_options(tokenizer, max_repeat)
+    _tokenize_options(tokenizer, lang, max_repeat)  # contradicting options fail before any work
     out_dir = output or default_model_dir(corpus or DEFAULT_CORPUS, algo)
     check_writable(out_dir, force, "model directory")  # before any work is done
 
     source = _resolve_source(corpus, corpus_format, text_column, quiet)
+    options = _tokenize_options(tokenizer, lang, max_repeat, source.lang)
     tokenize_started = time.perf_counter()
     tokens = _tokenize(source, options, output=None, workers=workers, force=False, quiet=quiet)
     tokenize_seconds = time.perf_counter() - tokenize_started
@@ -684,7 +704,7 @@ def export_tsv(
 @app.command()
 @_handle_errors
 def corpora(fmt: OutFormatOpt = "table") -> None:
-    """List the named corpora: shipped with embedcli or downloadable."""
+    """List the named corpora: shipped with embedcli, downloadable, or recognised by checksum."""
     from embedcli import paths
     from embedcli.corpora import REGISTRY
 
@@ -697,8 +717,10 @@ def corpora(fmt: OutFormatOpt = "table") -> None:
                 if (paths.shipped_corpora_dir() / entry.shipped).is_file()
                 else ("missing")
             )
-        else:
+        elif entry.url:
             where = "download"
+        else:
+            where = "--corpus PATH"
         rows.append(
             {
                 "name": entry.name,
@@ -711,3 +733,183 @@ def corpora(fmt: OutFormatOpt = "table") -> None:
     console.render_rows(
         rows, ["name", "lang", "where", "description", "license"], fmt, title="Corpora"
     )
+
+
+# --- evaluate -------------------------------------------------------------------------------
+
+EVAL_FORMATS = ("table", "json")
+ANALOGY_COLUMNS = [
+    "section", "questions", "correct", "accuracy", "oov", "rare", "split", "degenerate",
+    "normalised",
+]  # fmt: skip
+SIMILARITY_COLUMNS = [
+    "set", "pairs", "scored", "spearman", "pearson", "oov ratio", "oov", "split", "normalised",
+]  # fmt: skip
+EVAL_LEGEND = (
+    "correct: right answers / scored questions. Skipped: oov = a word not in the vocabulary; "
+    "rare = a word outside the most frequent (--restrict-vocab); split = a word the "
+    "tokenizer splits into several tokens or none; degenerate = the four words are not "
+    "distinct after normalisation. normalised = scored items with a word the tokenizer "
+    "turned into one vocabulary word."
+)
+
+
+@app.command()
+@_handle_errors
+def evaluate(
+    model_dir: Annotated[
+        Path | None,
+        typer.Argument(
+            metavar="MODEL",
+            help="The model directory to evaluate; defaults to the most recently trained model.",
+        ),
+    ] = None,
+    analogies: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--analogies",
+            help="An analogy file (repeatable): ': section' or '# section' lines, then 'a b c "
+            "d' per line. Any --analogies or --similarity replaces the default test sets.",
+        ),
+    ] = None,
+    similarity: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--similarity",
+            help="A word-similarity file (repeatable): 'word1 word2 score' per line, separated "
+            "by tabs, commas or spaces; '#' starts a comment.",
+        ),
+    ] = None,
+    restrict_vocab: Annotated[
+        int,
+        typer.Option(
+            "--restrict-vocab",
+            min=0,
+            help="Analogies only: answers come from the N most frequent words, and questions "
+            "with any other word are skipped (as word2vec's compute-accuracy); 0 = the whole "
+            "vocabulary.",
+        ),
+    ] = 30_000,  # evaluate.DEFAULT_RESTRICT_VOCAB; not imported so --help stays fast
+    lang: Annotated[
+        str | None,
+        typer.Option(
+            "--lang",
+            help="Run the default test sets of this language (ko: kor2vec; en: gensim's "
+            "questions-words, WordSim-353, SimLex-999) instead of the model's language.",
+        ),
+    ] = None,
+    save: Annotated[
+        bool,
+        typer.Option("--save", help="Also write the results into the model's model.json."),
+    ] = False,
+    fmt: Annotated[
+        str, typer.Option("--format", help="table for people, json for scripts.")
+    ] = "table",
+    model: ModelOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Score a model on word analogies and word similarity (its language's sets by default)."""
+    from embedcli.evaluate import evaluate_model, save_evaluation
+    from embedcli.models import load_model
+
+    if fmt not in EVAL_FORMATS:
+        raise typer.BadParameter(f"--format must be one of {', '.join(EVAL_FORMATS)}.")
+    if model_dir and model and Path(model_dir) != Path(model):
+        raise typer.BadParameter("Give the model either as MODEL or as --model, not both.")
+    if lang is not None and lang not in ("ko", "en"):
+        raise typer.BadParameter(f"Unknown --lang {lang!r}: use ko or en.")
+    loaded = load_model(model_dir or model)
+    result = evaluate_model(
+        loaded,
+        analogies=analogies,
+        similarity=similarity,
+        restrict_vocab=restrict_vocab,
+        language=lang,
+        on_status=lambda message: console.status(message, quiet),
+    )
+    if fmt == "json":
+        import json
+
+        console.result(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        _render_evaluation(result)
+    if save:
+        card_path = save_evaluation(loaded, result)
+        console.status(f"Saved the evaluation into {card_path}", quiet)
+
+
+def _render_evaluation(result) -> None:
+    numbers = [*ANALOGY_COLUMNS[1:], *SIMILARITY_COLUMNS[1:]]
+    caption = "\n".join([f"model {result.model}", *result.notes, *_word_notes(result)])
+    tables = []
+    for found in result.analogies:
+        rows = [_analogy_row(s) for s in [*found.sections, found.total]]
+        tables.append((rows, ANALOGY_COLUMNS, f"Analogies: {found.name}"))
+    if result.analogies:
+        kinds = result.by_kind()
+        rows = [_analogy_row(s) for k, s in kinds.items() if k == "all" or s.questions]
+        columns = ["kind", *ANALOGY_COLUMNS[1:]]
+        tables.append((rows, columns, "Analogies by kind of section, all files"))
+    if result.similarity:
+        rows = [_similarity_row(s) for s in result.similarity]
+        tables.append((rows, SIMILARITY_COLUMNS, "Word similarity"))
+    for i, (rows, columns, title) in enumerate(tables):
+        last = i == len(tables) - 1
+        console.render_rows(
+            rows,
+            columns,
+            "table",
+            title=title,
+            caption=f"{caption}\n{EVAL_LEGEND}" if last else None,
+            right=numbers,
+        )
+
+
+def _analogy_row(score) -> dict:
+    accuracy = score.accuracy
+    return {
+        "section": score.name,
+        "kind": score.kind,
+        "questions": score.questions,
+        "correct": f"{score.correct}/{score.scored}",
+        "accuracy": "n/a" if accuracy is None else f"{accuracy:.1%}",
+        **score.skipped,
+        "normalised": score.normalised,
+    }
+
+
+def _similarity_row(found) -> dict:
+    return {
+        "set": found.name,
+        "pairs": found.pairs,
+        "scored": found.scored,
+        "spearman": "n/a" if found.spearman is None else f"{found.spearman:.4f}",
+        "pearson": "n/a" if found.pearson is None else f"{found.pearson:.4f}",
+        "oov ratio": f"{found.oov_ratio:.1%}",
+        **found.skipped,
+        "normalised": found.normalised,
+    }
+
+
+def _word_notes(result) -> list[str]:
+    """A few examples of what the tokenizer did to test words, per file."""
+    notes = []
+    for found in [*result.analogies, *result.similarity]:
+        if found.split_words:
+            examples = ", ".join(
+                f"{word} -> {' '.join(tokens) or '(nothing)'}"
+                for word, tokens in list(found.split_words.items())[:3]
+            )
+            notes.append(
+                f"{found.name}: {len(found.split_words):,} words split by {result.tokenizer} "
+                f"(e.g. {examples})"
+            )
+        if found.normalised_words:
+            examples = ", ".join(
+                f"{word} -> {token}" for word, token in list(found.normalised_words.items())[:3]
+            )
+            notes.append(
+                f"{found.name}: {len(found.normalised_words):,} words normalised by "
+                f"{result.tokenizer} (e.g. {examples})"
+            )
+    return notes

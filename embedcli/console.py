@@ -117,8 +117,12 @@ def render_rows(
     title: str | None = None,
     caption: str | None = None,
     meta: dict | None = None,
+    right: Sequence[str] = ("rank", "score"),
 ) -> None:
-    """Print result rows as a rich table, TSV (with a header line) or JSON."""
+    """Print result rows as a rich table, TSV (with a header line) or JSON.
+
+    `right` names the table columns to right-align (numbers).
+    """
     if fmt == "json":
         payload = dict(meta or {})
         payload["results"] = list(rows)
@@ -130,7 +134,7 @@ def render_rows(
     else:
         table = Table(title=title)
         for name in columns:
-            table.add_column(name, justify="right" if name in ("rank", "score") else "left")
+            table.add_column(name, justify="right" if name in right else "left")
         for row in rows:
             table.add_row(*(_table_cell(row[c]) for c in columns))
         out.print(table)

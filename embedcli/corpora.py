@@ -2,23 +2,38 @@
 
 A corpus is resolved to a `CorpusSource`: a local file plus how to read documents from it.
 `iter_documents` yields one document (a string) per usable row and counts what it skipped.
-Readers handle NSMC-style TSV (a chosen text column), plain text (one document per line)
-and gzip-compressed files of either.
+Readers handle NSMC-style TSV (a chosen text column), plain text (one document per line;
+a line too long to hold, such as text8's single 100M-character line, is streamed into
+documents of at most 10,000 words) and TED-talk XML (one document per sentence of each
+`<content>`), each of them plain, gzip-compressed or alone in a zip archive.
 """
 
 from __future__ import annotations
 
 import gzip
 import io
+import re
+import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+from typing import BinaryIO
+from xml.etree import ElementTree
 
 from embedcli import paths
 from embedcli.errors import CorpusError
 
 GZIP_MAGIC = b"\x1f\x8b"
-FORMATS = ("auto", "tsv", "text")
+ZIP_MAGIC = b"PK\x03\x04"
+FORMATS = ("auto", "tsv", "text", "ted-xml")
+
+# A text line longer than this is read in pieces of this many characters and cut into
+# documents of at most MAX_DOCUMENT_WORDS words (gensim's Text8Corpus and LineSentence cap
+# sentences at 10,000 words too), so memory stays bounded whatever the line length.
+LONG_LINE_CHARS = 1_000_000
+MAX_DOCUMENT_WORDS = 10_000
+SNIFF_CHARS = 65_536  # how much of a file's start decides its format
 
 
 @dataclass(frozen=True)
@@ -28,11 +43,14 @@ class NamedCorpus:
     name: str
     description: str
     lang: str
-    format: str  # "tsv" or "text"
+    format: str  # "tsv", "text" or "ted-xml"
     text_column: str | int | None = None
     shipped: str | None = None  # path under the repository's corpora/ folder
     url: str | None = None  # upstream location for users with internet
-    sha256: str | None = None  # of the upstream file; None: recorded on first download
+    # Of the file as shipped, downloaded or given. With `url` and no sha256, the first
+    # download's hash is recorded and checked from then on. With both sha256 and size, a
+    # file given by path whose bytes match is recognised as this corpus (and its language).
+    sha256: str | None = None
     size: int | None = None
     license: str = ""
 
@@ -58,6 +76,37 @@ REGISTRY: dict[str, NamedCorpus] = {
             url="https://raw.githubusercontent.com/e9t/nsmc/master/ratings.txt",
             license="CC0 1.0",
         ),
+        NamedCorpus(
+            name="en",
+            description="English books, novels, Factbook, speeches and reviews: 7.3M words, "
+            "the first 162,203 paragraphs of the shuffled en-full (shipped, offline)",
+            lang="en",
+            format="text",
+            shipped="en/english-7m.txt.gz",
+            sha256="4cfc7fe13c947331161235dc6df4d4d1f6a80b64db25c844df9fac888e80cfd2",
+            size=14_999_851,
+            license="public domain; CC BY 4.0 parts (corpora/README.md)",
+        ),
+        NamedCorpus(
+            name="en-full",
+            description="The whole english.txt.gz (51M words) that en is cut from; not "
+            "shipped: pass your copy with --corpus PATH, it is recognised by its checksum",
+            lang="en",
+            format="text",
+            sha256="1b947756a1f2342f5165ebb4a6bfee33ff1aada889dd0b1a16bad26be58b3fcc",
+            size=106_788_282,
+            license="public domain; CC BY 4.0 parts (corpora/README.md)",
+        ),
+        NamedCorpus(
+            name="text8",
+            description="The first 100M characters of English Wikipedia (2006), lowercased, "
+            "17M words on one line, from mattmahoney.net (download, 31 MB)",
+            lang="en",
+            format="text",
+            url="http://mattmahoney.net/dc/text8.zip",
+            size=31_344_016,
+            license="CC BY-SA 3.0 / GFDL (Wikipedia)",
+        ),
     )
 }
 
@@ -70,9 +119,9 @@ class CorpusSource:
 
     name: str  # registry name or the file name
     path: Path
-    format: str  # "tsv" or "text"
+    format: str  # "tsv", "text" or "ted-xml"
     text_column: str | int | None = None  # TSV: header name or 1-based number
-    lang: str = "ko"
+    lang: str | None = None  # "ko", "en", ...; None: not known (a user's file)
 
     def describe(self) -> dict:
         return {
@@ -80,6 +129,7 @@ class CorpusSource:
             "path": str(self.path),
             "format": self.format,
             "text_column": self.text_column,
+            "lang": self.lang,
         }
 
 
@@ -137,15 +187,40 @@ def resolve_corpus(
         names = ", ".join(REGISTRY)
         raise CorpusError(
             f"Corpus {spec!r} is neither a file nor a known corpus name. Give a path to a "
-            f"TSV or text file (.gz is fine) or one of: {names}."
+            f"TSV, text or TED XML file (.gz or .zip is fine) or one of: {names}."
         )
     if path.is_dir():
         raise CorpusError(f"Corpus {path} is a directory: give the path of a TSV or text file.")
+    known = recognise(path)
     if format == "auto":
-        format = sniff_format(path)
+        format = known.format if known else sniff_format(path)
     if format == "tsv" and text_column is None:
         text_column = "document"
-    return CorpusSource(name=path.name, path=path.resolve(), format=format, text_column=text_column)
+    if known:
+        lang = known.lang
+    elif format == "ted-xml":
+        lang = declared_lang(_read_head(path))
+    else:
+        lang = None
+    return CorpusSource(
+        name=known.name if known else path.name,
+        path=path.resolve(),
+        format=format,
+        text_column=text_column,
+        lang=lang,
+    )
+
+
+def recognise(path: Path) -> NamedCorpus | None:
+    """The registry entry whose recorded size and sha256 match the file at `path`, if any."""
+    from embedcli.fsutil import sha256_file
+
+    size = path.stat().st_size
+    candidates = [e for e in REGISTRY.values() if e.sha256 and e.size == size]
+    if not candidates:
+        return None  # the usual case: no file is hashed for nothing
+    digest = sha256_file(path)
+    return next((e for e in candidates if e.sha256 == digest), None)
 
 
 def _named_corpus_path(
@@ -161,19 +236,50 @@ def _named_corpus_path(
                 "repository's corpora/ folder: run embedcli from a full clone, or set "
                 "EMBEDCLI_CORPORA to that folder."
             )
+    if not entry.url:
+        raise CorpusError(
+            f"The corpus {entry.name!r} is neither shipped nor downloadable: pass your copy "
+            f"of it with --corpus PATH ({entry.size:,} bytes, sha256 {entry.sha256}); "
+            "embedcli recognises it by its checksum."
+        )
     from embedcli.download import fetch  # only named corpora with a URL need the network code
 
-    return fetch(entry.url, sha256=entry.sha256, name=entry.name, on_progress=download_progress)
+    path = fetch(entry.url, sha256=entry.sha256, name=entry.name, on_progress=download_progress)
+    size = path.stat().st_size
+    if entry.size is not None and size != entry.size:
+        _discard_download(path)
+        raise CorpusError(
+            f"The download of {entry.name!r} from {entry.url} has {size:,} "
+            f"bytes, not the {entry.size:,} recorded for it: the upstream file has changed or "
+            "the server sent something else. It was deleted; try again later, or pass a "
+            "local copy with --corpus PATH."
+        )
+    return path
 
 
-def open_text(path: Path) -> io.TextIOBase:
-    """Open a UTF-8 file, transparently decompressing gzip (detected by its magic bytes)."""
+def _discard_download(path: Path) -> None:
+    from embedcli.download import META_SUFFIX
+
+    for stale in (path, path.with_name(path.name + META_SUFFIX)):
+        stale.unlink(missing_ok=True)
+
+
+# --- opening files ---------------------------------------------------------------------------
+
+
+def open_binary(path: Path) -> BinaryIO:
+    """Open a file for reading bytes: plain, gzip, or the single file inside a zip archive.
+
+    Compression is detected by the magic bytes, not by the file name.
+    """
     try:
         with open(path, "rb") as probe:
-            magic = probe.read(2)
-        if magic == GZIP_MAGIC:
-            return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", newline=None)
-        return open(path, encoding="utf-8", newline=None)
+            magic = probe.read(4)
+        if magic[:2] == GZIP_MAGIC:
+            return gzip.open(path, "rb")  # type: ignore[return-value]
+        if magic == ZIP_MAGIC:
+            return _open_zip_member(path)
+        return open(path, "rb")  # noqa: SIM115 - the caller closes it
     except FileNotFoundError:
         raise CorpusError(f"Corpus file {path} does not exist.") from None
     except IsADirectoryError:
@@ -182,50 +288,163 @@ def open_text(path: Path) -> io.TextIOBase:
         raise CorpusError(f"Corpus file {path} is not readable: check its permissions.") from None
 
 
-def sniff_format(path: Path) -> str:
-    """A file whose first line has a tab is TSV; anything else is one document per line."""
+def open_text(path: Path) -> io.TextIOBase:
+    """Open a UTF-8 file (plain, gzip or one-file zip) as text with universal newlines."""
+    return io.TextIOWrapper(open_binary(path), encoding="utf-8", newline=None)
+
+
+def _zip_members(archive: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
+    """The files in a zip, without folders and the metadata macOS adds (__MACOSX/, ._*)."""
+    return [
+        info
+        for info in archive.infolist()
+        if not info.is_dir()
+        and not info.filename.startswith("__MACOSX/")
+        and not PurePosixPath(info.filename).name.startswith("._")
+    ]
+
+
+def _zip_member(path: Path, archive: zipfile.ZipFile) -> zipfile.ZipInfo:
+    members = _zip_members(archive)
+    if len(members) == 1:
+        return members[0]
+    if not members:
+        raise CorpusError(f"Corpus file {path} is a zip archive with no files in it.")
+    names = ", ".join(m.filename for m in members[:5]) + (", ..." if len(members) > 5 else "")
+    raise CorpusError(
+        f"Corpus file {path} is a zip archive of {len(members)} files ({names}); embedcli "
+        "reads a zip that holds exactly one file. Unzip it and pass the file you want with "
+        "--corpus PATH."
+    )
+
+
+def _open_zip(path: Path) -> zipfile.ZipFile:
+    try:
+        return zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise CorpusError(
+            f"Corpus file {path} looks like a zip archive but cannot be opened as one ({exc}): "
+            "it may be damaged or incomplete. If it was downloaded, download it again."
+        ) from None
+
+
+def _open_zip_member(path: Path) -> BinaryIO:
+    archive = _open_zip(path)
+    try:
+        info = _zip_member(path, archive)
+        return archive.open(info)  # type: ignore[return-value]
+    except (RuntimeError, NotImplementedError) as exc:  # encrypted, unknown compression
+        raise CorpusError(
+            f"Cannot read the file inside the zip archive {path} ({exc}). Unzip it yourself "
+            "and pass the file with --corpus PATH."
+        ) from None
+    finally:
+        archive.close()  # an open member keeps the underlying file open until it is closed
+
+
+def _inner_name(path: Path) -> str:
+    """The file name that tells the format: a zip's single member's, else the file's own."""
+    with open(path, "rb") as probe:
+        is_zip = probe.read(4) == ZIP_MAGIC
+    if not is_zip:
+        return path.name
+    with _open_zip(path) as archive:
+        return PurePosixPath(_zip_member(path, archive).filename).name
+
+
+def _read_head(path: Path) -> str:
+    """The first SNIFF_CHARS characters of a corpus file, decompressed."""
     with open_text(path) as handle:
         try:
-            first = handle.readline()
+            return handle.read(SNIFF_CHARS)
         except UnicodeDecodeError:
             raise CorpusError(
                 f"Corpus file {path} is not UTF-8 text. Convert it, e.g. "
                 f"`iconv -f cp949 -t utf-8 {path.name} > {path.stem}.utf8{path.suffix}`."
             ) from None
-    return "tsv" if "\t" in first else "text"
+        except (EOFError, OSError, zipfile.BadZipFile, zlib.error) as exc:
+            raise _damaged(path, 0, exc) from None
+
+
+def sniff_format(path: Path) -> str:
+    """TED XML by name (.xml, .xml.gz) or by a leading `<?xml` / `<xml`; else TSV when the
+    first line has a tab; else text, one document per line."""
+    name = _inner_name(path).lower()
+    if name.endswith((".xml", ".xml.gz")):
+        return "ted-xml"
+    head = _read_head(path)
+    if head.lstrip("\ufeff \t\r\n").startswith(("<?xml", "<xml")):
+        return "ted-xml"
+    first_line = head.split("\n", 1)[0]
+    return "tsv" if "\t" in first_line else "text"
+
+
+_DECLARED_LANG = re.compile(r"""<xml\b[^>]*?\blanguage\s*=\s*["']([A-Za-z]{2,3})\b""")
+
+
+def declared_lang(head: str) -> str | None:
+    """The language a TED XML file declares on its root (`<xml language="en">`), if any."""
+    found = _DECLARED_LANG.search(head)
+    return found.group(1).lower() if found else None
+
+
+# --- reading documents -----------------------------------------------------------------------
 
 
 def iter_documents(source: CorpusSource, stats: ReadStats | None = None) -> Iterator[str]:
     """Yield the documents of a corpus; rows without usable text are counted in `stats`."""
     stats = stats if stats is not None else ReadStats()
+    if source.format == "ted-xml":
+        yield from _iter_ted_xml(source, stats)
+        return
     reader = _iter_tsv if source.format == "tsv" else _iter_text
     with open_text(source.path) as handle:
         lines = _numbered_lines(handle, source.path)
         yield from reader(lines, source, stats)
 
 
-def _numbered_lines(handle: io.TextIOBase, path: Path) -> Iterator[tuple[int, str]]:
-    lineno = 0
+def _damaged(path: Path, lineno: int, exc: BaseException) -> CorpusError:
+    return CorpusError(
+        f"Corpus file {path} is damaged after line {lineno} ({exc}). If it was downloaded, "
+        "download it again."
+    )
+
+
+def _numbered_lines(handle: io.TextIOBase, path: Path) -> Iterator[tuple[int, str, bool]]:
+    """(line number, text, more): a line is read in pieces of at most LONG_LINE_CHARS
+    characters; `more` says the next piece continues the same line."""
+    lineno = 1
+    more = False
     try:
-        for lineno, line in enumerate(handle, start=1):  # noqa: B007 - used in the except
-            yield lineno, line.rstrip("\r\n")
+        while piece := handle.readline(LONG_LINE_CHARS):
+            if piece.endswith("\n"):
+                more = False
+                yield lineno, piece.rstrip("\r\n"), more
+            else:
+                # Short without a newline: the end of the file. Full length: maybe more.
+                more = len(piece) >= LONG_LINE_CHARS
+                yield lineno, piece, more
+            if not more:
+                lineno += 1
+        if more:  # the file ended right after a full-length piece
+            yield lineno, "", False
     except UnicodeDecodeError:
         raise CorpusError(
-            f"Corpus file {path} is not valid UTF-8 (line {lineno + 1}). Convert it to UTF-8 "
+            f"Corpus file {path} is not valid UTF-8 (line {lineno}). Convert it to UTF-8 "
             "first, e.g. with iconv."
         ) from None
-    except (EOFError, gzip.BadGzipFile, OSError) as exc:
-        raise CorpusError(
-            f"Corpus file {path} is damaged after line {lineno} ({exc}). If it was downloaded, "
-            "download it again."
-        ) from None
+    except (EOFError, OSError, zipfile.BadZipFile, zlib.error) as exc:
+        raise _damaged(path, lineno - 1, exc) from None
 
 
 def _iter_text(
-    lines: Iterator[tuple[int, str]], source: CorpusSource, stats: ReadStats
+    lines: Iterator[tuple[int, str, bool]], source: CorpusSource, stats: ReadStats
 ) -> Iterator[str]:
-    for _, line in lines:
+    for _, line, more in lines:
         stats.rows += 1
+        if more:
+            yield from _split_long_line(line, lines, stats)
+            continue
         if not line.strip():
             stats.skip("empty document")
             continue
@@ -233,18 +452,52 @@ def _iter_text(
         yield line
 
 
-def _iter_tsv(
-    lines: Iterator[tuple[int, str]], source: CorpusSource, stats: ReadStats
+_LAST_WORD = re.compile(r"\S+\Z")
+
+
+def _split_long_line(
+    first: str, rest: Iterator[tuple[int, str, bool]], stats: ReadStats
 ) -> Iterator[str]:
+    """Cut one very long line, arriving in pieces, into documents of MAX_DOCUMENT_WORDS words.
+
+    A word cut in two by a piece boundary is carried over to the next piece.
+    """
+    words: list[str] = []
+    carry = ""
+    yielded = 0
+    piece, more = first, True
+    while True:
+        text = carry + piece
+        carry = ""
+        if more and (last := _LAST_WORD.search(text)) and len(last.group()) < LONG_LINE_CHARS:
+            carry = last.group()
+            text = text[: last.start()]
+        words.extend(text.split())
+        while len(words) >= MAX_DOCUMENT_WORDS or (words and not more):
+            stats.documents += 1
+            yielded += 1
+            yield " ".join(words[:MAX_DOCUMENT_WORDS])
+            del words[:MAX_DOCUMENT_WORDS]
+        if not more:
+            break
+        _, piece, more = next(rest)
+    if not yielded:
+        stats.skip("empty document")
+
+
+def _iter_tsv(
+    lines: Iterator[tuple[int, str, bool]], source: CorpusSource, stats: ReadStats
+) -> Iterator[str]:
+    rows = _whole_lines(lines)
     column = source.text_column
     index: int
     if isinstance(column, int):
         index = column - 1
     else:
-        header = next(lines, None)
+        header = next(rows, None)
         if header is None:
             return
-        names = header[1].split("\t")
+        names = header.split("\t")
         wanted = column or "document"
         if wanted not in names:
             raise CorpusError(
@@ -253,7 +506,7 @@ def _iter_tsv(
                 "a 1-based number."
             )
         index = names.index(wanted)
-    for _, line in lines:
+    for line in rows:
         stats.rows += 1
         fields = line.split("\t")
         if len(fields) <= index:
@@ -265,3 +518,121 @@ def _iter_tsv(
             continue
         stats.documents += 1
         yield text
+
+
+def _whole_lines(lines: Iterator[tuple[int, str, bool]]) -> Iterator[str]:
+    """Lines joined back from their pieces (a TSV row is only usable whole)."""
+    parts: list[str] = []
+    for _, piece, more in lines:
+        parts.append(piece)
+        if not more:
+            yield "".join(parts)
+            parts = []
+
+
+# --- TED-talk XML ----------------------------------------------------------------------------
+
+# Stage notes and other asides: "(Laughter)", "(Applause)", "(Video) ...", innermost first.
+_PARENTHESISED = re.compile(r"\([^()\n]*\)")
+# A sentence ends at . ! or ? (possibly repeated, then closing quotes or brackets) followed
+# by whitespace; whether the next sentence really starts there is checked in split_sentences.
+_SENTENCE_END = re.compile(r"[.!?]+[\"'”’)\]]*(\s+)")
+_OPENERS = "\"'“‘(["
+# Words that end with a period but rarely end a sentence (compared lowercased, no period).
+ABBREVIATIONS = frozenset(
+    ("mr", "mrs", "ms", "dr", "prof", "st", "jr", "sr", "vs", "mt", "rev", "gen", "col", "lt",
+     "sgt", "capt", "gov", "sen", "rep", "hon", "fig", "approx")
+)  # fmt: skip
+_INITIALS = re.compile(r"(?:[^\W\d_]\.)*[^\W\d_]")  # U.S, e.g, J.R.R, and a lone F (John F.)
+
+
+def drop_stage_notes(line: str) -> str:
+    """Remove every parenthesised span on a line, nested ones too, and tidy the spaces."""
+    while True:
+        shorter = _PARENTHESISED.sub(" ", line)
+        if shorter == line:
+            return " ".join(line.split())
+        line = shorter
+
+
+def split_sentences(line: str) -> list[str]:
+    """Split a line after . ! ? followed by a capital letter (after optional quotes).
+
+    Titles and initials stay whole: "Mr. Smith", "Dr. No", "the U.S. Army", "John F. Kennedy".
+    The price: a sentence that ends with an initial ("... than I. Then") is not split.
+    """
+    sentences: list[str] = []
+    start = 0
+    for end in _SENTENCE_END.finditer(line):
+        following = line[end.end() :].lstrip(_OPENERS)
+        if not following[:1].isupper():
+            continue
+        if line[end.start()] == "." and end.group().count(".") == 1:
+            before = line[start : end.start()].split()
+            word = before[-1].lstrip(_OPENERS) if before else ""
+            if word.lower() in ABBREVIATIONS or _INITIALS.fullmatch(word):
+                continue
+        sentences.append(line[start : end.start(1)])
+        start = end.end()
+    sentences.append(line[start:])
+    return [s for s in (s.strip() for s in sentences) if s]
+
+
+def _iter_ted_xml(source: CorpusSource, stats: ReadStats) -> Iterator[str]:
+    """One document per sentence of every <content> element, stage notes dropped.
+
+    Streams with iterparse and clears each talk once read, so memory stays bounded.
+    """
+    path = source.path
+    contents = 0
+    with open_binary(path) as handle:
+        root = None
+        try:
+            for event, element in ElementTree.iterparse(handle, events=("start", "end")):
+                if root is None:
+                    root = element
+                if event != "end":
+                    continue
+                if element.tag == "content":
+                    contents += 1
+                    yield from _ted_content("".join(element.itertext()), stats)
+                    element.clear()
+                elif element.tag == "file":
+                    root.clear()  # this talk is done: drop it (and its <head>)
+        except ElementTree.ParseError as exc:
+            line, column = exc.position
+            raise CorpusError(
+                f"Corpus file {path} is not well-formed XML at line {line}, column "
+                f"{column + 1} ({_xml_problem(exc)}). Fix the file, or if it was downloaded, "
+                "download it again."
+            ) from None
+        except (EOFError, OSError, zipfile.BadZipFile, zlib.error) as exc:
+            raise CorpusError(
+                f"Corpus file {path} is damaged ({exc}). If it was downloaded, download it again."
+            ) from None
+    if not contents:
+        raise CorpusError(
+            f"Corpus file {path} has no <content> elements. The ted-xml format reads TED-talk "
+            "XML (<xml><file><head>...</head><content>talk</content></file>...); for other "
+            "files give --corpus-format text or tsv."
+        )
+
+
+def _xml_problem(exc: ElementTree.ParseError) -> str:
+    # "mismatched tag: line 5, column 2" -> "mismatched tag"
+    return str(exc).split(": line ", 1)[0]
+
+
+def _ted_content(text: str, stats: ReadStats) -> Iterator[str]:
+    for line in text.splitlines():
+        stats.rows += 1
+        if not line.strip():
+            stats.skip("empty document")
+            continue
+        kept = drop_stage_notes(line)
+        if not kept:
+            stats.skip("only stage notes")
+            continue
+        for sentence in split_sentences(kept):
+            stats.documents += 1
+            yield sentence

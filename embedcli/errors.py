@@ -36,3 +36,7 @@ class OutputExistsError(EmbedcliError):
 
 class OptionsError(EmbedcliError):
     """Options that cannot work together; the CLI reports these as usage errors (exit 2)."""
+
+
+class EvalSetError(EmbedcliError):
+    """An evaluation test set is missing, unreadable, ill-formed or empty."""

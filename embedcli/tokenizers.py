@@ -1,4 +1,4 @@
-"""Turning documents into tokens: cleaning, the Okt tokenizer, a parallel runner.
+"""Turning documents into tokens: cleaning, the Okt and English tokenizers, a parallel runner.
 
 The pipeline for each document is the textbook's, with one addition:
 
@@ -7,16 +7,20 @@ The pipeline for each document is the textbook's, with one addition:
 
 Okt is a JVM library reached through JPype. A JVM does not survive fork(), so the parallel
 runner uses `spawn` worker processes, each starting its own JVM once and then tokenizing
-chunks of documents; results come back in input order.
+chunks of documents; results come back in input order. The English tokenizer (plain
+Python, see EnglishTokenizer) runs in the same pool and writes to the same token cache.
+`--lang` picks between them (`choose_tokenizer`).
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import multiprocessing
 import os
 import re
+import unicodedata
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
@@ -153,19 +157,76 @@ def _start_jvm(jpype) -> None:
 
 
 class EnglishTokenizer:
-    """Lowercased words, keeping inner apostrophes and hyphens (don't, well-known) and numbers.
+    """Lowercased English words, one whitespace-separated chunk at a time; no JVM.
 
-    Pure Python, no JVM: a regular expression over each whitespace-separated chunk.
+    What counts as a token (each rule has a test in tests/test_english.py):
+
+    - words of letters and digits in any script, accents and combining marks included
+      (café, naïve, हिन्दी; Unicode NFC first, so a decomposed é is the same word as é);
+    - inner apostrophes and single hyphens join: don't, o'clock, rock'n'roll,
+      state-of-the-art (curly ’ ‘ and ʼ count as ', the Unicode hyphens as -); leading and
+      trailing ones are dropped ('tis -> tis, dogs' -> dogs, -5 -> 5) and a double hyphen
+      splits (well--known -> well, known);
+    - numbers stay whole with inner . , : / between digits (1,000  3.14  12:30  1/2) and with
+      letters attached (1990s, 3rd); digits are kept as they are, not mapped to a placeholder;
+    - dotted initialisms keep their dots: u.s., e.g., a.m.;
+    - a chunk that is a URL (scheme:// or www.) or an e-mail address is one token, minus
+      surrounding punctuation;
+    - everything else (punctuation, symbols, emoji, underscores) separates or disappears.
     """
 
     name = "english"
-    _WORD = re.compile(r"[a-z0-9]+(?:['’\-][a-z0-9]+)*")
 
     def __init__(self, stem: bool = False, norm: bool = False) -> None:
         self.stem = stem
+        self._word = _english_word_pattern()
 
     def morphs(self, text: str) -> list[str]:
-        return [w.replace("’", "'") for w in self._WORD.findall(text.lower())]
+        text = unicodedata.normalize("NFC", text).lower().translate(_ENGLISH_CHAR_MAP)
+        tokens: list[str] = []
+        for chunk in text.split():
+            if "@" in chunk or "://" in chunk or "www." in chunk:  # cheap test first
+                bare = chunk.lstrip(_OPENING).rstrip(_CLOSING)
+                if _URL.match(bare) or _EMAIL.match(bare):
+                    tokens.append(bare)
+                    continue
+            tokens.extend(self._word.findall(chunk))
+        return tokens
+
+
+_ENGLISH_CHAR_MAP = str.maketrans(
+    {"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\uff07": "'", "\u2010": "-", "\u2011": "-"}
+)
+_OPENING = "\"'([{<«“"
+_CLOSING = "\"'.,;:!?)]}>»”"
+_URL = re.compile(r"(?:[a-z][a-z0-9+.\-]*://|www\.)[^\s/]+\S*$")
+_EMAIL = re.compile(
+    r"[^\W_](?:[\w.+\-]*[^\W_])?@[^\W_](?:[\w\-]*[^\W_])?(?:\.[^\W_](?:[\w\-]*[^\W_])?)+$"
+)
+
+
+@functools.cache
+def _english_word_pattern() -> re.Pattern[str]:
+    r"""The word regex; built once per process (Python's `re` has no \p{M} for marks)."""
+    marks = "".join(
+        f"{re.escape(chr(first))}-{re.escape(chr(last))}" for first, last in _mark_ranges()
+    )
+    char = rf"(?:[^\W_]|[{marks}])"
+    initialism = r"(?:[^\W\d_]\.){2,}"
+    joiner = r"(?:['\-]|(?<=\d)[.,:/](?=\d))"
+    return re.compile(rf"{initialism}|{char}+(?:{joiner}{char}+)*")
+
+
+def _mark_ranges() -> list[tuple[int, int]]:
+    """Code point ranges of the combining marks (Unicode categories Mn, Mc, Me)."""
+    ranges: list[tuple[int, int]] = []
+    for point in range(0x30000):
+        if unicodedata.category(chr(point))[0] == "M":
+            if ranges and ranges[-1][1] == point - 1:
+                ranges[-1] = (ranges[-1][0], point)
+            else:
+                ranges.append((point, point))
+    return ranges
 
 
 TOKENIZERS: dict[str, Callable[..., OktTokenizer | EnglishTokenizer]] = {
@@ -192,13 +253,44 @@ def default_options(tokenizer: str = "okt", **overrides) -> TokenizeOptions:
     return TokenizeOptions(tokenizer=tokenizer, **values)
 
 
+# The tokenizer each --lang stands for.
+LANGUAGES = {"ko": "okt", "en": "english"}
+
+
+def choose_tokenizer(
+    tokenizer: str | None = None, lang: str | None = None, corpus_lang: str | None = None
+) -> str:
+    """The tokenizer to use: the one asked for, else --lang's, else the corpus's, else Okt.
+
+    `corpus_lang` is the language a named corpus (or a recognised file) is in; an unknown or
+    missing one falls through to Okt, the textbook's default.
+    """
+    if lang is not None and lang not in LANGUAGES:
+        raise OptionsError(f"Unknown --lang {lang!r}: choose one of {', '.join(LANGUAGES)}.")
+    if tokenizer is not None:
+        if tokenizer not in TOKENIZERS:
+            raise OptionsError(
+                f"Unknown tokenizer {tokenizer!r}: choose one of {', '.join(TOKENIZERS)}."
+            )
+        if lang is not None and LANGUAGES[lang] != tokenizer:
+            raise OptionsError(
+                f"--lang {lang} means --tokenizer {LANGUAGES[lang]}, not {tokenizer}: give "
+                "only one of the two options."
+            )
+        return tokenizer
+    if lang is not None:
+        return LANGUAGES[lang]
+    return LANGUAGES.get(corpus_lang or "", "okt")
+
+
 def tokenizer_version(name: str) -> str:
     if name == "okt":
         from importlib.metadata import version
 
         return f"konlpy-{version('konlpy')}/open-korean-text-2.1.0"
     if name == "english":
-        return "embedcli-english-1"
+        # Bump the number whenever the rules change, so old token caches are not reused.
+        return f"embedcli-english-2/unicode-{unicodedata.unidata_version}"
     return "unknown"
 
 

@@ -459,6 +459,7 @@ def _card(source, tokens, result, tokenize_seconds: float) -> dict:
             "reused_cache": tokens.reused,
         },
         "parameters": dict(result.config.to_dict(), workers=result.workers),
+        "reproducibility": result.reproducibility(),
         "training": {
             "corpus_words": result.corpus_words,
             "corpus_documents": result.corpus_documents,

@@ -78,7 +78,7 @@ def save_model(
     card["vector_size"] = wv.vector_size
     files = {"vectors": VECTORS_FILE}
     with atomic_dir(out_dir, force=force, what="model directory") as tmp:
-        wv.save(str(tmp / VECTORS_FILE))
+        save_vectors(wv, tmp / VECTORS_FILE)
         if save_full:
             files["full_model"] = save_full(tmp)
         if word2vec_text:
@@ -93,6 +93,32 @@ def save_model(
         )
     set_latest(out_dir)
     return out_dir
+
+
+def save_vectors(wv, path: Path) -> None:
+    """Save KeyedVectors so that equal vectors give equal bytes, in any process.
+
+    gensim pickles a timestamped "saved" event, and FastText vectors list their unpickled
+    attributes in set order, which follows the per-process string hash (PYTHONHASHSEED).
+    """
+    from gensim.models.fasttext import FastTextKeyedVectors
+    from gensim.models.keyedvectors import KeyedVectors
+
+    wv.lifecycle_events = None
+    if not isinstance(wv, FastTextKeyedVectors):
+        wv.save(str(path))
+        return
+    original = FastTextKeyedVectors._save_specials
+
+    def ordered(self, fname, separately, sep_limit, ignore, *rest):
+        keep = sorted(set(ignore) | {"buckets_word", "vectors"})
+        return KeyedVectors._save_specials(self, fname, separately, sep_limit, keep, *rest)
+
+    FastTextKeyedVectors._save_specials = ordered
+    try:
+        wv.save(str(path))
+    finally:
+        FastTextKeyedVectors._save_specials = original
 
 
 def _save_glove_text(wv, path: Path) -> None:

@@ -170,11 +170,30 @@ class TrainResult:
     train_seconds: float = 0.0
     extra: dict = field(default_factory=dict)  # algorithm-specific facts for the card
 
+    def reproducibility(self) -> dict:
+        """How repeatable this run is, for the model card."""
+        deterministic = self.workers == 1
+        return {
+            "seed": self.config.seed,
+            "workers": self.workers,
+            "deterministic": deterministic,
+            "mode": (
+                "deterministic: one worker thread, seeded; the same tokens give bit-identical "
+                "vectors in any process"
+                if deterministic
+                else f"not repeatable: {self.workers} threads update shared vectors in a "
+                "timing-dependent order; use --workers 1 with --seed for identical vectors"
+            ),
+        }
+
     def save_full_model(self, directory) -> str:
         """Write what further training needs; returns the file name written."""
         if hasattr(self.model, "save"):
             from embedcli.models import FULL_MODEL_FILE
 
+            # gensim logs a timestamped "saved" event into the pickle: same seed, different bytes
+            self.model.lifecycle_events = None
+            self.model.wv.lifecycle_events = None
             self.model.save(str(directory / FULL_MODEL_FILE))
             return FULL_MODEL_FILE
         return self.model.save_state(directory)

@@ -101,7 +101,7 @@ def load_vectors(path: Path, glove_text: bool = False):
         kv = KeyedVectors.load_word2vec_format(str(path), binary=False)
     if "<unk>" in kv.key_to_index or "</s>" in kv.key_to_index:
         keep = [w for w in kv.index_to_key if w not in ("<unk>", "</s>")]
-        trimmed = KeyedVectors(kv.vector_size, count=len(keep))
+        trimmed = KeyedVectors(kv.vector_size)
         trimmed.add_vectors(keep, kv[keep])
         kv = trimmed
     return kv
@@ -331,14 +331,17 @@ def glove_bench(args) -> dict:
                 file=sys.stderr,
                 flush=True,
             )
+            (args.out / "reference-glove.partial.json").write_text(json.dumps(result, indent=1))
         ko = Path(args.ko_eval) if args.ko_eval else None
-        result["quality"] = {
-            f"{side}{i}": quality(
-                load_vectors(t / f"{side}{i}.txt", glove_text=True), args.query, args.eval, ko
-            )
-            for i in range(args.repeat)
-            for side in ("ref", "ours")
-        }
+        result["quality"] = {}
+        for i in range(args.repeat):
+            for side in ("ref", "ours"):
+                try:
+                    kv = load_vectors(t / f"{side}{i}.txt", glove_text=True)
+                    scores = quality(kv, args.query, args.eval, ko)
+                except Exception as error:  # keep the timings even if scoring fails
+                    scores = {"error": repr(error)}
+                result["quality"][f"{side}{i}"] = scores
     return result
 
 

@@ -2,7 +2,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install test lint bench clean
+.PHONY: install test lint bench bench-reference clean
 
 # A fresh virtual environment with embedcli (editable, so corpora/ ships with it) and dev tools.
 install:
@@ -26,6 +26,18 @@ bench:
 	@if [ -n "$(REVIEWS_ALL)" ]; then \
 		$(BIN)/python benchmarks/bench_glove.py --epochs 15 --corpus "$(REVIEWS_ALL)" --out benchmarks/results; \
 	else echo "GloVe reference benchmark skipped: make bench REVIEWS_ALL=path/to/reviews_all.tsv.gz"; fi
+	@if [ -n "$(ENGLISH)" ]; then \
+		$(BIN)/python benchmarks/bench_english.py --corpus "$(ENGLISH)" --out benchmarks/results; \
+	else echo "English evaluation benchmark skipped: make bench ENGLISH=path/to/english.txt.gz"; fi
+
+# The original C/C++ tools against ours (you build them; see BENCHMARKS.md):
+# make bench-reference TOKENS=... FASTTEXT=path/to/fasttext GLOVE_DIR=dir/with/glove/tools
+bench-reference:
+	@if [ -n "$(FASTTEXT)" ]; then $(BIN)/python benchmarks/bench_reference.py fasttext \
+		--tokens "$(TOKENS)" --fasttext-bin "$(FASTTEXT)" --out benchmarks/results; fi
+	@if [ -n "$(GLOVE_DIR)" ]; then $(BIN)/python benchmarks/bench_reference.py glove \
+		--tokens "$(GLOVE_TOKENS)" --glove-dir "$(GLOVE_DIR)" --eval ko --ko-eval corpora/eval/ko \
+		--out benchmarks/results --name reference-glove-nsmc; fi
 
 # Remove the environment and caches this Makefile and the tests create inside the repo.
 clean:

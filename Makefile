@@ -19,10 +19,12 @@ lint:
 	$(BIN)/ruff check embedcli tests benchmarks
 	$(BIN)/ruff format --check embedcli tests benchmarks
 
-# Every figure in BENCHMARKS.md (about 30 minutes, mostly the textbook's Okt loop); writes benchmarks/results/.
+# Every figure in BENCHMARKS.md (about an hour, mostly the textbook's Okt loop, run twice); writes benchmarks/results/.
 bench:
 	$(BIN)/python benchmarks/bench_spine.py --out benchmarks/results
 	$(BIN)/python benchmarks/bench_algos.py --out benchmarks/results
+	$(BIN)/python benchmarks/bench_tokenizers.py --out benchmarks/results \
+		$(if $(REVIEWS_ALL),--reviews-all "$(REVIEWS_ALL)")
 	@if [ -n "$(REVIEWS_ALL)" ]; then \
 		$(BIN)/python benchmarks/bench_glove.py --epochs 15 --corpus "$(REVIEWS_ALL)" --out benchmarks/results; \
 	else echo "GloVe reference benchmark skipped: make bench REVIEWS_ALL=path/to/reviews_all.tsv.gz"; fi

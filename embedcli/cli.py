@@ -16,7 +16,7 @@ from typing import Annotated
 
 import typer
 
-from embedcli import __version__, console
+from embedcli import __version__, console, interrupts
 from embedcli.errors import EmbedcliError, OptionsError
 
 app = typer.Typer(
@@ -35,20 +35,35 @@ def _handle_errors(command):
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
         try:
-            return command(*args, **kwargs)
-        except OptionsError as exc:
+            # SIGTERM takes the same way out as Ctrl-C: an Interrupted exception.
+            with interrupts.signals_raise():
+                return command(*args, **kwargs)
+        except (OptionsError, typer.BadParameter) as exc:
+            # One line, like every other error, not click's usage box; exit 2 as click does.
             if os.environ.get("EMBEDCLI_DEBUG"):
                 raise
-            raise typer.BadParameter(str(exc)) from None
+            console.error(exc.message if isinstance(exc, typer.BadParameter) else str(exc))
+            raise typer.Exit(2) from None
         except EmbedcliError as exc:
             if os.environ.get("EMBEDCLI_DEBUG"):
                 raise
             console.error(str(exc))
             raise typer.Exit(1) from None
-        except KeyboardInterrupt:
-            # Workers are stopped and temporary files removed on the way up; say so briefly.
-            console.error("Interrupted; nothing was left half-written. Run the command again.")
-            raise typer.Exit(130) from None
+        except KeyboardInterrupt as exc:
+            # Workers were stopped and temporary files removed on the way up; say what stopped
+            # and what the next run does. 130 for Ctrl-C, 143 for SIGTERM, as shells report.
+            console.status(interrupts.message(exc))
+            raise typer.Exit(interrupts.exit_code(exc)) from None
+        except OSError as exc:
+            from embedcli.fsutil import is_disk_full
+
+            if not is_disk_full(exc) or os.environ.get("EMBEDCLI_DEBUG"):
+                raise
+            console.error(
+                f"No space left on device while writing {exc.filename or 'an output file'}; "
+                "free some space and run again."
+            )
+            raise typer.Exit(1) from None
 
     return wrapper
 
@@ -99,6 +114,15 @@ TextColumnOpt = Annotated[
         "number for files without a header.",
     ),
 ]
+EncodingOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--encoding",
+        help="The corpus file's text encoding. Default auto: UTF-8 (with or without a BOM), "
+        "UTF-16/32 with a BOM (Excel's Unicode text) and Korean CP949/EUC-KR are recognised; "
+        "anything else is refused. Or a Python codec name such as cp949, utf-16 or latin-1.",
+    ),
+]
 WorkersOpt = Annotated[
     int | None,
     typer.Option("--workers", "-w", help="Processes/threads to use; one per core if omitted."),
@@ -116,9 +140,11 @@ TokenizerOpt = Annotated[
     str | None,
     typer.Option(
         "--tokenizer",
-        help="okt: the textbook's Korean pipeline (Hangul only, stems, stopwords); english: "
-        "lowercased words with inner apostrophes/hyphens and numbers, no JVM. Default: the "
-        "one --lang or the corpus's language calls for, else okt.",
+        help="okt: the textbook's Korean pipeline (Hangul only, stems, stopwords); kiwi or "
+        "mecab: the same pipeline with Kiwi or MeCab instead of Okt, no JVM, tokens shaped like "
+        "Okt's; english: lowercased words with inner apostrophes/hyphens and numbers, no JVM. "
+        "See `embedcli tokenizers`. Default: the one --lang or the corpus's language calls "
+        "for, else okt.",
     ),
 ]
 LangOpt = Annotated[
@@ -160,9 +186,10 @@ def _check_format(fmt: str) -> str:
 # --- corpus -> tokens -----------------------------------------------------------------------
 
 
-def _resolve_source(corpus, corpus_format, text_column, quiet):
+def _resolve_source(corpus, corpus_format, text_column, quiet, encoding=None):
     from embedcli.corpora import parse_text_column, resolve_corpus
 
+    notices: list[str] = []
     with console.progress("bytes", quiet) as bar:
         task = None
 
@@ -170,14 +197,22 @@ def _resolve_source(corpus, corpus_format, text_column, quiet):
             nonlocal task
             if task is None:
                 task = bar.add_task("download", total=total)
+                if done:  # the first call of a download that an earlier run began
+                    of = f" of {total:,}" if total is not None else ""
+                    console.status(f"Resuming the download at {done:,}{of} bytes.", quiet)
             bar.update(task, completed=done, total=total)
 
-        return resolve_corpus(
+        source = resolve_corpus(
             corpus,
             format=corpus_format,
             text_column=parse_text_column(text_column),
+            encoding=encoding,
             download_progress=on_download,
+            on_notice=notices.append,
         )
+    for notice in notices:
+        console.status(f"Note: {notice}", quiet)
+    return source
 
 
 def _tokenize(source, options, *, output, workers, force, quiet):
@@ -201,6 +236,7 @@ def _tokenize(source, options, *, output, workers, force, quiet):
             force=force,
             on_start=on_start,
             on_progress=on_progress,
+            on_status=lambda message: console.status(message, quiet),
         )
     meta = result.meta
     counts = meta["counts"]
@@ -256,6 +292,7 @@ def tokenize(
     ] = None,
     corpus_format: FormatOpt = "auto",
     text_column: TextColumnOpt = None,
+    encoding: EncodingOpt = None,
     workers: WorkersOpt = None,
     max_repeat: MaxRepeatOpt = None,
     tokenizer: TokenizerOpt = None,
@@ -263,9 +300,12 @@ def tokenize(
     force: ForceOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
-    """Tokenize a corpus in parallel: Okt the textbook's way (default) or English words."""
+    """Tokenize a corpus in parallel: Okt the textbook's way (default), Kiwi, MeCab or English."""
+    from embedcli.tokenizers import check_workers
+
     _tokenize_options(tokenizer, lang, max_repeat)  # contradicting options fail before any work
-    source = _resolve_source(corpus, corpus_format, text_column, quiet)
+    check_workers(workers)  # here too: a cached result would otherwise skip the check
+    source = _resolve_source(corpus, corpus_format, text_column, quiet, encoding)
     options = _tokenize_options(tokenizer, lang, max_repeat, source.lang)
     result = _tokenize(source, options, output=output, workers=workers, force=force, quiet=quiet)
     console.result(str(result.path))
@@ -341,6 +381,7 @@ def train(
     ] = False,
     corpus_format: FormatOpt = "auto",
     text_column: TextColumnOpt = None,
+    encoding: EncodingOpt = None,
     max_repeat: MaxRepeatOpt = None,
     tokenizer: TokenizerOpt = None,
     lang: LangOpt = None,
@@ -349,9 +390,9 @@ def train(
 ) -> None:
     """Train word vectors on a corpus (default: the shipped NSMC reviews, tokenized with Okt)."""
     from embedcli.corpora import DEFAULT_CORPUS
-    from embedcli.fsutil import check_writable
+    from embedcli.fsutil import check_writable, output_lock
     from embedcli.models import default_model_dir
-    from embedcli.train import TrainConfig
+    from embedcli.train import TrainConfig, restart_marker
 
     started = time.perf_counter()
     config = TrainConfig(
@@ -376,30 +417,40 @@ def train(
     )
     _tokenize_options(tokenizer, lang, max_repeat)  # contradicting options fail before any work
     out_dir = output or default_model_dir(corpus or DEFAULT_CORPUS, algo)
-    check_writable(out_dir, force, "model directory")  # before any work is done
+    # Held from before tokenizing until the directory is in place: a second run writing the
+    # same directory stops here instead of swapping its own files in halfway.
+    with output_lock(out_dir, "model directory"):
+        check_writable(out_dir, force, "model directory")  # before any work is done
 
-    source = _resolve_source(corpus, corpus_format, text_column, quiet)
-    options = _tokenize_options(tokenizer, lang, max_repeat, source.lang)
-    tokenize_started = time.perf_counter()
-    tokens = _tokenize(source, options, output=None, workers=workers, force=False, quiet=quiet)
-    tokenize_seconds = time.perf_counter() - tokenize_started
+        source = _resolve_source(corpus, corpus_format, text_column, quiet, encoding)
+        options = _tokenize_options(tokenizer, lang, max_repeat, source.lang)
+        tokenize_started = time.perf_counter()
+        tokens = _tokenize(source, options, output=None, workers=workers, force=False, quiet=quiet)
+        tokenize_seconds = time.perf_counter() - tokenize_started
 
-    result = _train(tokens, config, quiet)
-    card = _card(source, tokens, result, tokenize_seconds)
-    card["timings"]["total_seconds"] = round(time.perf_counter() - started, 3)
-    if word2vec_text and algo == "fasttext":
+        with restart_marker(out_dir) as restarted:
+            if restarted:
+                console.status(
+                    "Note: training restarts from the start: the earlier run was interrupted.",
+                    quiet,
+                )
+            result = _train(tokens, config, quiet)
+            card = _card(source, tokens, result, tokenize_seconds)
+            card["timings"]["total_seconds"] = round(time.perf_counter() - started, 3)
+            if word2vec_text and algo == "fasttext":
+                console.status(
+                    "Note: vectors.txt (word2vec format) holds whole-word vectors only; it "
+                    "cannot answer unseen words from character n-grams as the model "
+                    "directory can.",
+                    quiet,
+                )
+            _save(out_dir, result, card, word2vec_text, glove_text, force)
         console.status(
-            "Note: vectors.txt (word2vec format) holds whole-word vectors only; it cannot "
-            "answer unseen words from character n-grams as the model directory can.",
+            f"Trained {algo} on {tokens.tokens:,} tokens: {len(result.wv):,} words x "
+            f"{result.wv.vector_size} dims in {result.train_seconds:.1f} s. Saved to {out_dir}",
             quiet,
         )
-    _save(out_dir, result, card, word2vec_text, glove_text, force)
-    console.status(
-        f"Trained {algo} on {tokens.tokens:,} tokens: {len(result.wv):,} words x "
-        f"{result.wv.vector_size} dims in {result.train_seconds:.1f} s. Saved to {out_dir}",
-        quiet,
-    )
-    console.result(str(out_dir))
+        console.result(str(out_dir))
 
 
 def _train(tokens, config, quiet):
@@ -501,6 +552,16 @@ def _save(out_dir, result, card, word2vec_text, glove_text, force):
 # --- queries --------------------------------------------------------------------------------
 
 
+def _load_model(path: Path | None, quiet: bool = False):
+    """Load the model to use; say on stderr when it is not a model directory."""
+    from embedcli.models import load_model
+
+    loaded = load_model(path)
+    if loaded.notice:
+        console.status(f"Note: {loaded.notice}", quiet)
+    return loaded
+
+
 def _neighbour_rows(neighbours) -> list[dict]:
     return [
         {"rank": i, "word": n.word, "score": round(n.score, 6)}
@@ -521,11 +582,12 @@ def similar(
     model: ModelOpt = None,
 ) -> None:
     """Show the words nearest to WORD (or to the sum of several words)."""
-    from embedcli.models import load_model
+    from embedcli.vectors import check_topn
     from embedcli.vectors import similar as find_similar
 
     _check_format(fmt)
-    loaded = load_model(model)
+    check_topn(topn)
+    loaded = _load_model(model)
     found = find_similar(loaded, list(words), list(negative or []), topn=topn)
     query = " + ".join(words) + "".join(f" - {w}" for w in negative or [])
     console.render_rows(
@@ -580,16 +642,18 @@ def analogy(
     model: ModelOpt = None,
 ) -> None:
     """Answer 'A is to B as C is to ?' with the words nearest to B - A + C."""
-    from embedcli.models import load_model
     from embedcli.vectors import analogy as solve
+    from embedcli.vectors import check_method, check_topn
 
     _check_format(fmt)
+    check_topn(topn)
+    check_method(method)
     if len(words) != 3:
         raise typer.BadParameter(
             f"analogy takes exactly three words A B C, got {len(words)}: "
             "e.g. `embedcli analogy 남자 배우 여자`."
         )
-    loaded = load_model(model)
+    loaded = _load_model(model)
     result = solve(loaded, *words, topn=topn, method=method)
     console.render_rows(
         _neighbour_rows(result.neighbours),
@@ -616,11 +680,10 @@ def vector(
     model: ModelOpt = None,
 ) -> None:
     """Print the vector of each WORD (FastText builds unseen words from character n-grams)."""
-    from embedcli.models import load_model
     from embedcli.vectors import vectors_of
 
     _check_format(fmt)
-    loaded = load_model(model)
+    loaded = _load_model(model)
     vectors, oov = vectors_of(loaded, list(words))
     rows = [
         {
@@ -672,18 +735,23 @@ def export_tsv(
 ) -> None:
     """Write tensor.tsv + metadata.tsv for the TensorFlow Embedding Projector."""
     from embedcli.export import export_projector
-    from embedcli.models import load_model
+    from embedcli.fsutil import output_lock
 
-    loaded = load_model(model)
+    if top_n is not None and top_n < 1:
+        raise OptionsError(
+            f"--top-n {top_n} exports no words: give 1 or more, or leave it out for all."
+        )
+    loaded = _load_model(model, quiet)
     target = output_dir or Path(f"{loaded.name}-projector")
-    result = export_projector(
-        loaded.kv,
-        target,
-        model_name=loaded.name,
-        top_n=top_n,
-        with_counts=with_counts,
-        force=force,
-    )
+    with output_lock(target, "export directory", "--output-dir"):
+        result = export_projector(
+            loaded.kv,
+            target,
+            model_name=loaded.name,
+            top_n=top_n,
+            with_counts=with_counts,
+            force=force,
+        )
     if result.escaped_labels:
         console.status(
             f"{result.escaped_labels:,} words contain tabs, newlines or only spaces; their "
@@ -733,6 +801,38 @@ def corpora(fmt: OutFormatOpt = "table") -> None:
         )
     console.render_rows(
         rows, ["name", "lang", "where", "description", "license"], fmt, title="Corpora"
+    )
+
+
+# --- tokenizers -----------------------------------------------------------------------------
+
+
+@app.command()
+@_handle_errors
+def tokenizers(fmt: OutFormatOpt = "table") -> None:
+    """List the tokenizers: whether each can run here, its version and its speed."""
+    from embedcli.tokenizer_info import list_tokenizers
+
+    _check_format(fmt)
+    rows = []
+    for info in list_tokenizers():
+        row = info.to_dict()
+        if fmt == "table":
+            row["usable"] = "yes" if info.usable else "no"
+            row["docs/s"] = f"~{info.docs_per_second:,} ({info.speed})"
+        rows.append(row)
+    if fmt == "table":
+        columns = ["name", "lang", "usable", "detail", "version", "docs/s"]
+    else:
+        columns = ["name", "lang", "usable", "detail", "version", "docs_per_second", "speed"]
+    console.render_rows(
+        rows,
+        columns,
+        fmt,
+        title="Tokenizers",
+        caption="docs/s: NSMC reviews per second per worker process (--workers), measured on "
+        "20,000 reviews (english: lines of the `en` corpus); a ballpark. See BENCHMARKS.md.",
+        right=["docs/s"],
     )
 
 
@@ -810,8 +910,9 @@ def evaluate(
     quiet: QuietOpt = False,
 ) -> None:
     """Score a model on word analogies and word similarity (its language's sets by default)."""
+    from embedcli.errors import ModelError
     from embedcli.evaluate import evaluate_model, save_evaluation
-    from embedcli.models import load_model
+    from embedcli.fsutil import output_lock
 
     if fmt not in EVAL_FORMATS:
         raise typer.BadParameter(f"--format must be one of {', '.join(EVAL_FORMATS)}.")
@@ -819,7 +920,12 @@ def evaluate(
         raise typer.BadParameter("Give the model either as MODEL or as --model, not both.")
     if lang is not None and lang not in ("ko", "en"):
         raise typer.BadParameter(f"Unknown --lang {lang!r}: use ko or en.")
-    loaded = load_model(model_dir or model)
+    loaded = _load_model(model_dir or model, quiet)
+    if save and loaded.read_only:
+        raise ModelError(
+            f"--save writes the results into a model's model.json, and {loaded.path} is a "
+            "vectors file without one: leave out --save, or evaluate a model directory."
+        )
     result = evaluate_model(
         loaded,
         analogies=analogies,
@@ -835,7 +941,8 @@ def evaluate(
     else:
         _render_evaluation(result)
     if save:
-        card_path = save_evaluation(loaded, result)
+        with output_lock(loaded.path, "model directory", "model"):
+            card_path = save_evaluation(loaded, result)
         console.status(f"Saved the evaluation into {card_path}", quiet)
 
 

@@ -6,10 +6,17 @@ Readers handle NSMC-style TSV (a chosen text column), plain text (one document p
 a line too long to hold, such as text8's single 100M-character line, is streamed into
 documents of at most 10,000 words) and TED-talk XML (one document per sentence of each
 `<content>`), each of them plain, gzip-compressed or alone in a zip archive.
+
+Text is UTF-8 (a byte-order mark is fine) unless the file says or shows otherwise: UTF-16 and
+UTF-32 with a byte-order mark (Excel's "Unicode text") and Korean CP949/EUC-KR are decoded
+with a note for the user (`detect_encoding`); NUL bytes and other encodings are refused with
+the byte offset and line of the first problem. `--encoding` forces one.
 """
 
 from __future__ import annotations
 
+import codecs
+import difflib
 import gzip
 import io
 import re
@@ -22,7 +29,7 @@ from typing import BinaryIO
 from xml.etree import ElementTree
 
 from embedcli import paths
-from embedcli.errors import CorpusError
+from embedcli.errors import CorpusError, OptionsError
 
 GZIP_MAGIC = b"\x1f\x8b"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -34,6 +41,7 @@ FORMATS = ("auto", "tsv", "text", "ted-xml")
 LONG_LINE_CHARS = 1_000_000
 MAX_DOCUMENT_WORDS = 10_000
 SNIFF_CHARS = 65_536  # how much of a file's start decides its format
+SNIFF_BYTES = 65_536  # how much of a file's start decides its encoding
 
 
 @dataclass(frozen=True)
@@ -122,6 +130,7 @@ class CorpusSource:
     format: str  # "tsv", "text" or "ted-xml"
     text_column: str | int | None = None  # TSV: header name or 1-based number
     lang: str | None = None  # "ko", "en", ...; None: not known (a user's file)
+    encoding: str = "utf-8"  # a Python codec name; "utf-8" also reads a UTF-8 BOM
 
     def describe(self) -> dict:
         return {
@@ -130,6 +139,7 @@ class CorpusSource:
             "format": self.format,
             "text_column": self.text_column,
             "lang": self.lang,
+            "encoding": self.encoding,
         }
 
 
@@ -166,12 +176,20 @@ def resolve_corpus(
     *,
     format: str = "auto",
     text_column: str | int | None = None,
+    encoding: str | None = None,
     download_progress: Callable[[int, int | None], None] | None = None,
+    on_notice: Callable[[str], None] | None = None,
 ) -> CorpusSource:
-    """Turn a corpus name or a file path into a CorpusSource, downloading if needed."""
+    """Turn a corpus name or a file path into a CorpusSource, downloading if needed.
+
+    `encoding` None (or "auto") detects it (see `detect_encoding`); `on_notice(message)` is
+    called once the corpus is resolved when the user should know how it is read (a guessed
+    encoding, say).
+    """
     spec = spec or DEFAULT_CORPUS
     if format not in FORMATS:
         raise CorpusError(f"Unknown corpus format {format!r}: use one of {', '.join(FORMATS)}.")
+    forced = check_encoding(encoding)
     if spec in REGISTRY:
         entry = REGISTRY[spec]
         path = _named_corpus_path(entry, download_progress)
@@ -181,6 +199,7 @@ def resolve_corpus(
             format=entry.format if format == "auto" else format,
             text_column=text_column if text_column is not None else entry.text_column,
             lang=entry.lang,
+            encoding=forced or "utf-8",
         )
     path = Path(spec).expanduser()
     if not path.exists():
@@ -191,23 +210,43 @@ def resolve_corpus(
         )
     if path.is_dir():
         raise CorpusError(f"Corpus {path} is a directory: give the path of a TSV or text file.")
+    if not path.is_file():
+        raise CorpusError(
+            f"Corpus {path} is not a regular file (a pipe or a device?): save the text to a "
+            "file and give its path."
+        )
+    if path.stat().st_size == 0:
+        raise CorpusError(
+            f"Corpus file {path} is empty (0 bytes). Give a text file with one document per "
+            "line, or a TSV file with a 'document' column."
+        )
+    head = _head_bytes(path)  # also checks that the file can be read and decompressed
+    notice = None
+    if forced:
+        encoding = forced
+    else:
+        encoding, notice = detect_encoding(path, head)
     known = recognise(path)
     if format == "auto":
-        format = known.format if known else sniff_format(path)
-    if format == "tsv" and text_column is None:
-        text_column = "document"
+        format = known.format if known else sniff_format(path, encoding)
+    if format == "tsv" and not isinstance(text_column, int):
+        _check_header(path, encoding, text_column)  # before any work, naming the columns
+        text_column = text_column or "document"
     if known:
         lang = known.lang
     elif format == "ted-xml":
-        lang = declared_lang(_read_head(path))
+        lang = declared_lang(_read_head(path, encoding))
     else:
         lang = None
+    if notice and on_notice:
+        on_notice(notice)
     return CorpusSource(
         name=known.name if known else path.name,
         path=path.resolve(),
         format=format,
         text_column=text_column,
         lang=lang,
+        encoding=encoding,
     )
 
 
@@ -288,9 +327,16 @@ def open_binary(path: Path) -> BinaryIO:
         raise CorpusError(f"Corpus file {path} is not readable: check its permissions.") from None
 
 
-def open_text(path: Path) -> io.TextIOBase:
-    """Open a UTF-8 file (plain, gzip or one-file zip) as text with universal newlines."""
-    return io.TextIOWrapper(open_binary(path), encoding="utf-8", newline=None)
+def open_text(path: Path, encoding: str = "utf-8") -> io.TextIOBase:
+    """Open a file (plain, gzip or one-file zip) as text with universal newlines.
+
+    UTF-8 is read with or without a byte-order mark.
+    """
+    return io.TextIOWrapper(open_binary(path), encoding=_codec(encoding), newline=None)
+
+
+def _codec(encoding: str) -> str:
+    return "utf-8-sig" if codecs.lookup(encoding).name == "utf-8" else encoding
 
 
 def _zip_members(archive: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
@@ -310,6 +356,11 @@ def _zip_member(path: Path, archive: zipfile.ZipFile) -> zipfile.ZipInfo:
         return members[0]
     if not members:
         raise CorpusError(f"Corpus file {path} is a zip archive with no files in it.")
+    if any(m.filename == "[Content_Types].xml" for m in members):
+        raise CorpusError(
+            f"Corpus file {path} is an Office document (.xlsx, .docx), not text. In Excel, "
+            'use Save As "Unicode Text" (tab-separated) and pass that file.'
+        )
     names = ", ".join(m.filename for m in members[:5]) + (", ..." if len(members) > 5 else "")
     raise CorpusError(
         f"Corpus file {path} is a zip archive of {len(members)} files ({names}); embedcli "
@@ -352,31 +403,262 @@ def _inner_name(path: Path) -> str:
         return PurePosixPath(_zip_member(path, archive).filename).name
 
 
-def _read_head(path: Path) -> str:
+def _read_head(path: Path, encoding: str = "utf-8") -> str:
     """The first SNIFF_CHARS characters of a corpus file, decompressed."""
-    with open_text(path) as handle:
+    with open_text(path, encoding) as handle:
         try:
             return handle.read(SNIFF_CHARS)
-        except UnicodeDecodeError:
-            raise CorpusError(
-                f"Corpus file {path} is not UTF-8 text. Convert it, e.g. "
-                f"`iconv -f cp949 -t utf-8 {path.name} > {path.stem}.utf8{path.suffix}`."
-            ) from None
+        except UnicodeError as exc:  # UTF-16 and UTF-32 without a BOM raise the base class
+            raise _decode_error(path, encoding, exc) from None
         except (EOFError, OSError, zipfile.BadZipFile, zlib.error) as exc:
             raise _damaged(path, 0, exc) from None
 
 
-def sniff_format(path: Path) -> str:
+def _head_bytes(path: Path) -> bytes:
+    """The first SNIFF_BYTES bytes of a corpus file, decompressed."""
+    with open_binary(path) as handle:
+        try:
+            head = handle.read(SNIFF_BYTES)
+        except (EOFError, OSError, zipfile.BadZipFile, zlib.error) as exc:
+            raise _damaged(path, 0, exc) from None
+    if not head:
+        raise CorpusError(f"Corpus file {path} is empty once decompressed: it holds no text.")
+    return head
+
+
+def sniff_format(path: Path, encoding: str = "utf-8") -> str:
     """TED XML by name (.xml, .xml.gz) or by a leading `<?xml` / `<xml`; else TSV when the
     first line has a tab; else text, one document per line."""
     name = _inner_name(path).lower()
     if name.endswith((".xml", ".xml.gz")):
         return "ted-xml"
-    head = _read_head(path)
+    head = _read_head(path, encoding)
     if head.lstrip("\ufeff \t\r\n").startswith(("<?xml", "<xml")):
         return "ted-xml"
     first_line = head.split("\n", 1)[0]
     return "tsv" if "\t" in first_line else "text"
+
+
+def _check_header(path: Path, encoding: str, column: str | None) -> None:
+    """Fail before any work when a TSV file's header line lacks the text column."""
+    head = _read_head(path, encoding)
+    if "\n" not in head:
+        return  # a header longer than the head: the reader checks it
+    names = head.split("\n", 1)[0].split("\t")
+    if (column or "document") not in names:
+        raise CorpusError(_missing_column(path, names, column))
+
+
+def _missing_column(path: Path, names: list[str], column: str | None) -> str:
+    """The message for a text column that is not in the header; column None: the default."""
+    shown = ", ".join(repr(n[:40]) for n in names[:12]) + (", ..." if len(names) > 12 else "")
+    if column is None or column == "document":
+        return (
+            f"{path} has no column named 'document' (the default text column; its header "
+            f"has: {shown}). Choose one with --text-column NAME, or a 1-based number for a "
+            "file without a header line."
+        )
+    close = difflib.get_close_matches(column, names, n=1)
+    hint = f"Did you mean {close[0]!r}? " if close else ""
+    return (
+        f"--text-column {column!r} is not a column of {path} (columns: {shown}). {hint}Give "
+        "a name from its header line, or a 1-based number for a file without one."
+    )
+
+
+# --- encodings ---------------------------------------------------------------------------------
+
+# Byte-order marks; UTF-32 LE's starts with UTF-16 LE's, so it is tested first.
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32", "UTF-32"),
+    (codecs.BOM_UTF32_BE, "utf-32", "UTF-32"),
+    (codecs.BOM_UTF8, "utf-8", None),
+    (codecs.BOM_UTF16_LE, "utf-16", "UTF-16"),
+    (codecs.BOM_UTF16_BE, "utf-16", "UTF-16"),
+)
+# File types users pass by mistake, by their first bytes.
+_BINARY_KINDS = (
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", 'an old-style Office document (.xls, .doc); in '
+     'Excel, use Save As "Unicode Text" (tab-separated) and pass that file'),
+    (b"%PDF-", "a PDF document; extract its text first"),
+    (b"\x93NUMPY", "a NumPy array (.npy), such as a saved model's vectors"),
+    (b"\x80\x04\x95", "a Python pickle, such as a saved gensim model"),
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+)  # fmt: skip
+_HANGUL = re.compile(r"[ㄱ-ㅎㅏ-ㅣ가-힣]")
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
+def check_encoding(encoding: str | None) -> str | None:
+    """A forced encoding from --encoding, checked; None (or "auto") means detect it."""
+    if encoding is None or encoding == "auto":
+        return None
+    try:
+        "".encode(encoding)  # LookupError for unknown codecs and for non-text ones (base64)
+    except LookupError:
+        raise OptionsError(
+            f"Unknown --encoding {encoding!r}: give auto or a text encoding Python knows, such "
+            "as utf-8, cp949, euc-kr, utf-16 or latin-1."
+        ) from None
+    return encoding
+
+
+def detect_encoding(path: Path, head: bytes | None = None) -> tuple[str, str | None]:
+    """How to decode a corpus file, and a note for the user when it is not plain UTF-8.
+
+    The first SNIFF_BYTES bytes (decompressed) decide:
+    - UTF-8, with or without a byte-order mark: read as it is, no note;
+    - a UTF-16 or UTF-32 byte-order mark (Excel's "Unicode text"): decoded, with a note;
+    - not UTF-8 but valid CP949 (a superset of EUC-KR) that is mostly Hangul: decoded as
+      CP949, with a note;
+    - anything else is refused: NUL bytes (binary data, or UTF-16 without a mark) and other
+      encodings, naming a guess and the offset and line of the first bad byte.
+    A bad byte after the head is reported by the reader when it gets there.
+    """
+    head = _head_bytes(path) if head is None else head
+    for bom, encoding, label in _BOMS:
+        if head.startswith(bom):
+            note = label and (
+                f"reading {path.name} as {label}: it starts with a {label} byte-order mark "
+                '(Excel\'s "Unicode text" files do).'
+            )
+            return encoding, note
+    _refuse_binary(path, head)
+    final = len(head) < SNIFF_BYTES  # the whole file: a cut character at the end is an error
+    bad = _first_bad_byte(head, "utf-8", final)
+    if bad is None or _first_bad_byte(head, "utf-8", False) is None:
+        return "utf-8", None  # UTF-8, or UTF-8 cut inside its last character (reported later)
+    if _first_bad_byte(head, "cp949", final) is None and _mostly_hangul(head):
+        return "cp949", (
+            f"{path.name} is not UTF-8 but reads as Korean CP949 (EUC-KR), so it is read as "
+            "CP949. Pass --encoding cp949 to skip this guess, or convert the file to UTF-8 "
+            "(iconv -f cp949 -t utf-8)."
+        )
+    guess, example = _guess_encoding(head, final)
+    line = head[:bad].count(b"\n") + 1
+    hint = (
+        f"If you know its encoding, pass it with --encoding (e.g. --encoding {example}) or "
+        "convert the file to UTF-8 (e.g. with iconv)."
+        if example
+        else "Give a UTF-8 text or TSV file."
+    )
+    raise CorpusError(
+        f"Corpus file {path} is not UTF-8 text: byte 0x{head[bad]:02x} at offset {bad:,} "
+        f"(line {line:,}) is not valid UTF-8, and it looks like {guess}. {hint}"
+    )
+
+
+def _refuse_binary(path: Path, head: bytes) -> None:
+    for magic, kind in _BINARY_KINDS:
+        if head.startswith(magic):
+            raise CorpusError(f"Corpus file {path} is not text: it looks like {kind}.")
+    nul = head.find(b"\x00")
+    if nul < 0:
+        return
+    at_even, at_odd = head[0::2].count(0), head[1::2].count(0)
+    if at_odd >= 8 and at_even * 10 <= at_odd:
+        raise CorpusError(_utf16_message(path, "utf-16-le"))
+    if at_even >= 8 and at_odd * 10 <= at_even:
+        raise CorpusError(_utf16_message(path, "utf-16-be"))
+    line = head[:nul].count(b"\n") + 1
+    raise CorpusError(
+        f"Corpus file {path} looks like a binary file, not text: it has a NUL byte at offset "
+        f"{nul:,} (line {line:,}). Give a UTF-8 text or TSV file (.gz, "
+        "or a .zip holding one file, is fine)."
+    )
+
+
+def _utf16_message(path: Path, encoding: str) -> str:
+    return (
+        f"Corpus file {path} looks like UTF-16 text without a byte-order mark (every other "
+        f"byte is NUL), or like binary data. If it is text, pass --encoding {encoding} or "
+        "convert it to UTF-8."
+    )
+
+
+def _first_bad_byte(data: bytes, encoding: str, final: bool) -> int | None:
+    try:
+        codecs.getincrementaldecoder(encoding)().decode(data, final=final)
+    except UnicodeDecodeError as exc:
+        return exc.start
+    return None
+
+
+def _mostly_hangul(head: bytes) -> bool:
+    """Whether CP949 text is mostly Hangul (not Chinese or Japanese that happens to decode)."""
+    text = head.decode("cp949", errors="ignore")
+    hangul = len(_HANGUL.findall(text))
+    return hangul > 0 and hangul * 2 >= len(_NON_ASCII.findall(text))
+
+
+def _guess_encoding(head: bytes, final: bool) -> tuple[str, str | None]:
+    """What a head that is not UTF-8 might be: a description and an --encoding to try."""
+    if _first_bad_byte(head, "cp949", final) is None:
+        return "CP949 with little Hangul, or another East Asian encoding (GBK, Big5)", "gbk"
+    for encoding, label in (("shift_jis", "Shift-JIS"), ("gbk", "GBK"), ("big5", "Big5")):
+        if _first_bad_byte(head, encoding, final) is None:
+            return f"{label} (East Asian)", encoding
+    if _first_bad_byte(head, "cp1252", final) is None:
+        return "a Western single-byte encoding such as cp1252 or latin-1", "cp1252"
+    return "no text encoding embedcli knows (binary data?)", None
+
+
+def _encoding_label(encoding: str) -> str:
+    name = codecs.lookup(encoding).name
+    return {"utf-8": "UTF-8", "utf-8-sig": "UTF-8", "cp949": "CP949 (EUC-KR)"}.get(
+        name, name.upper()
+    )
+
+
+def _decode_error(path: Path, encoding: str, exc: UnicodeError) -> CorpusError:
+    """A CorpusError naming where the file first fails to decode in `encoding`."""
+    found = _locate_bad_byte(path, encoding)
+    label = _encoding_label(encoding)
+    where = f" ({exc})"
+    if found:
+        offset, line, bad = found
+        where = f" at byte offset {offset:,} (line {line:,}, byte 0x{bad[:1].hex()})"
+    if label == "UTF-8":
+        advice = (
+            "If it is in another encoding, give it with --encoding NAME (e.g. --encoding "
+            "cp949 for Korean Windows text); if it mixes encodings or is damaged, fix it or "
+            "convert it to UTF-8 (e.g. with iconv)."
+        )
+    else:
+        advice = (
+            f"It was read as {label} (guessed from its start, or given with --encoding); it "
+            "may mix encodings or be damaged: fix it or convert it to UTF-8 (e.g. with "
+            "iconv), or give the right --encoding."
+        )
+    return CorpusError(f"Corpus file {path} is not valid {label}{where}. {advice}")
+
+
+def _locate_bad_byte(path: Path, encoding: str) -> tuple[int, int, bytes] | None:
+    """(byte offset, line, bytes) of the first bytes `encoding` cannot decode, if any."""
+    codec = _codec(encoding)
+    decoder = codecs.getincrementaldecoder(codec)()
+    offset, line = 0, 1  # bytes fed to the decoder; lines decoded
+    try:
+        with open_binary(path) as handle:
+            while True:
+                chunk = handle.read(1 << 20)
+                state = decoder.getstate()
+                try:
+                    text = decoder.decode(chunk, final=not chunk)
+                except UnicodeDecodeError as exc:
+                    pending = len(state[0])  # bytes held back from the previous chunk
+                    probe = codecs.getincrementaldecoder(codec)()
+                    probe.setstate(state)
+                    before = probe.decode(chunk[: max(exc.start - pending, 0)])
+                    bad = bytes(exc.object[exc.start : exc.end])
+                    return offset - pending + exc.start, line + before.count("\n"), bad
+                if not chunk:
+                    return None
+                offset += len(chunk)
+                line += text.count("\n")
+    except (UnicodeError, EOFError, OSError, zipfile.BadZipFile, zlib.error, CorpusError):
+        return None  # no position to give (e.g. UTF-16 without a BOM)
 
 
 _DECLARED_LANG = re.compile(r"""<xml\b[^>]*?\blanguage\s*=\s*["']([A-Za-z]{2,3})\b""")
@@ -398,15 +680,15 @@ def iter_documents(source: CorpusSource, stats: ReadStats | None = None) -> Iter
         yield from _iter_ted_xml(source, stats)
         return
     reader = _iter_tsv if source.format == "tsv" else _iter_text
-    with open_text(source.path) as handle:
+    with open_text(source.path, source.encoding) as handle:
         lines = _numbered_lines(handle, source.path)
         yield from reader(lines, source, stats)
 
 
 def _damaged(path: Path, lineno: int, exc: BaseException) -> CorpusError:
+    where = f" after line {lineno:,}" if lineno else ""
     return CorpusError(
-        f"Corpus file {path} is damaged after line {lineno} ({exc}). If it was downloaded, "
-        "download it again."
+        f"Corpus file {path} is damaged{where} ({exc}). If it was downloaded, download it again."
     )
 
 
@@ -417,6 +699,12 @@ def _numbered_lines(handle: io.TextIOBase, path: Path) -> Iterator[tuple[int, st
     more = False
     try:
         while piece := handle.readline(LONG_LINE_CHARS):
+            if "\x00" in piece:
+                raise CorpusError(
+                    f"Corpus file {path} has a NUL character on line {lineno:,}: it looks "
+                    "like binary data, not text. Give a UTF-8 text or TSV file; if it is "
+                    "UTF-16 without a byte-order mark, pass --encoding utf-16-le."
+                )
             if piece.endswith("\n"):
                 more = False
                 yield lineno, piece.rstrip("\r\n"), more
@@ -428,11 +716,8 @@ def _numbered_lines(handle: io.TextIOBase, path: Path) -> Iterator[tuple[int, st
                 lineno += 1
         if more:  # the file ended right after a full-length piece
             yield lineno, "", False
-    except UnicodeDecodeError:
-        raise CorpusError(
-            f"Corpus file {path} is not valid UTF-8 (line {lineno}). Convert it to UTF-8 "
-            "first, e.g. with iconv."
-        ) from None
+    except UnicodeError as exc:
+        raise _decode_error(path, handle.encoding, exc) from None
     except (EOFError, OSError, zipfile.BadZipFile, zlib.error) as exc:
         raise _damaged(path, lineno - 1, exc) from None
 
@@ -500,11 +785,7 @@ def _iter_tsv(
         names = header.split("\t")
         wanted = column or "document"
         if wanted not in names:
-            raise CorpusError(
-                f"{source.path} has no column named {wanted!r} (its header has: "
-                f"{', '.join(repr(n) for n in names)}). Choose one with --text-column NAME or "
-                "a 1-based number."
-            )
+            raise CorpusError(_missing_column(source.path, names, column))
         index = names.index(wanted)
     for line in rows:
         stats.rows += 1
@@ -605,6 +886,11 @@ def _iter_ted_xml(source: CorpusSource, stats: ReadStats) -> Iterator[str]:
                 f"Corpus file {path} is not well-formed XML at line {line}, column "
                 f"{column + 1} ({_xml_problem(exc)}). Fix the file, or if it was downloaded, "
                 "download it again."
+            ) from None
+        except LookupError as exc:  # an encoding in the XML declaration Python does not know
+            raise CorpusError(
+                f"Corpus file {path} declares an encoding Python does not know ({exc}). Fix its "
+                '<?xml ... encoding="..."?> line, or convert the file to UTF-8.'
             ) from None
         except (EOFError, OSError, zipfile.BadZipFile, zlib.error) as exc:
             raise CorpusError(

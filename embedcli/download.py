@@ -5,10 +5,21 @@
     <cache>/downloads/<name>/<basename of the URL>            the file
     <cache>/downloads/<name>/<basename of the URL>.meta.json  url, sha256, size, downloaded_at
 
-A download is written to a hidden `.part` file in the same directory and renamed into place
-only when it is complete and its checksum is verified, so the final name never holds a partial
-file. An interrupted download is deleted, not resumed: a resumed file whose upstream changed
-in between could never be told apart from a good one when no checksum is known.
+A download is written to a hidden `.<basename>.part` file in the same directory and renamed
+into place only when it is complete and its checksum is verified, so the final name never holds
+a partial file. An interrupted download (Ctrl-C, SIGTERM, a lost connection) keeps its part
+when it can be resumed safely, and the next fetch asks for the rest with an HTTP Range request:
+
+* when the server named the version it sent (a strong ETag, else Last-Modified), the request
+  carries it in If-Range, so a server whose file changed meanwhile sends the whole new file
+  (200) and the part is started afresh;
+* when the caller knows the sha256, the finished file is checked against it anyway;
+* otherwise a resumed file whose upstream changed in between could never be told apart from a
+  good one, so the part is deleted and the next fetch starts over.
+
+The part's sidecar (`.<basename>.part.json`) records the URL and that version. A server that
+ignores Range answers 200 and the download simply starts over. Two runs never download into the
+same folder at once (`fsutil.output_lock`).
 
 When the caller knows the upstream sha256, the download (and every later cache hit) must match
 it. When it does not, the hash of the first download is recorded in the sidecar (trust on first
@@ -24,7 +35,6 @@ import json
 import os
 import re
 import socket
-import uuid
 from collections.abc import Callable
 from datetime import datetime, timezone
 from http import HTTPStatus
@@ -34,9 +44,9 @@ from urllib.error import HTTPError, URLError
 from urllib.parse import unquote, urlsplit
 from urllib.request import Request, urlopen
 
-from embedcli import __version__, paths
+from embedcli import __version__, interrupts, paths
 from embedcli.errors import DownloadError
-from embedcli.fsutil import atomic_file, sha256_file
+from embedcli.fsutil import atomic_file, disk_full_error, is_disk_full, output_lock, sha256_file
 
 CHUNK_SIZE = 256 * 1024
 USER_AGENT = f"embedcli/{__version__}"
@@ -57,16 +67,24 @@ def fetch(
 
     `name` picks the cache folder (e.g. a corpus name); without it the folder is derived from
     the URL. `on_progress(bytes_done, total_or_None)` is called once before the first chunk
-    and after every chunk of a download, never on a cache hit. Failures raise DownloadError.
+    and after every chunk of a download (a resumed one starts at the bytes it already has),
+    never on a cache hit. Failures raise DownloadError.
     """
     expected = _normalise_sha256(sha256)
     target = cache_path(url, name=name, cache_dir=cache_dir)
     meta_path = _meta_path(target)
     if _cache_hit(target, meta_path, url, expected):
-        return target
-    _discard(target, meta_path)
-    size, digest = _download(url, target, expected, on_progress, timeout)
-    _write_meta(meta_path, url=url, sha256=digest, size=size, downloaded_at=_now())
+        return target  # without taking the lock, so a read-only cache works
+    with contextlib.ExitStack() as stack:
+        try:
+            stack.enter_context(output_lock(target, "download", "--corpus"))
+        except OSError as exc:
+            raise _write_error(target, exc) from None
+        if _cache_hit(target, meta_path, url, expected):
+            return target  # another run finished it while we waited
+        _discard(target, meta_path)
+        size, digest = _download(url, target, expected, on_progress, timeout)
+        _write_meta(meta_path, url=url, sha256=digest, size=size, downloaded_at=_now())
     return target
 
 
@@ -134,7 +152,7 @@ def _write_meta(meta_path: Path, *, url: str, sha256: str, size: int, downloaded
         with atomic_file(meta_path, force=True) as tmp:
             tmp.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
     except OSError as exc:
-        raise _write_error(meta_path.parent, exc) from None
+        raise _write_error(meta_path, exc) from None
 
 
 def _discard(target: Path, meta_path: Path) -> None:
@@ -143,7 +161,7 @@ def _discard(target: Path, meta_path: Path) -> None:
         try:
             path.unlink(missing_ok=True)
         except OSError as exc:
-            raise _write_error(path.parent, exc) from None
+            raise _write_error(path, exc) from None
 
 
 def _now() -> str:
@@ -164,32 +182,50 @@ def _download(
     on_progress: Callable[[int, int | None], None] | None,
     timeout: float,
 ) -> tuple[int, str]:
-    """Stream `url` to a `.part` file next to `target`, verify it and rename it into place."""
-    part = target.with_name(f".{target.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.part")
+    """Stream `url` to the `.part` next to `target` (continuing a kept one), verify it and
+    rename it into place."""
+    part = _part_path(target)
+    state = part.with_name(part.name + ".json")
+    offset, version = _kept_part(part, state, url, expected)
+    response = _open(url, timeout, offset, version)
+    if response is None:  # 416: the kept part does not fit the file any more
+        offset, version = 0, None
+        response = _open(url, timeout)
+    done = total = None
+    keep = False  # keep the part for the next run?
     try:
-        # Connect first, so that a failed download leaves no empty folder in the cache.
-        with _open(url, timeout) as response, _create(part) as handle:
-            total = _content_length(response)
-            digest = hashlib.sha256()
-            done = 0
-            if on_progress is not None:
-                on_progress(0, total)
-            while chunk := _read_chunk(response, url, timeout, done, total):
-                try:
-                    handle.write(chunk)
-                except OSError as exc:
-                    raise _write_error(target.parent, exc) from None
-                digest.update(chunk)
-                done += len(chunk)
+        with response:
+            offset = _resume_offset(response, url, offset)
+            length = _content_length(response)
+            total = offset + length if length is not None else None
+            version = _version(response)
+            keep = version is not None or expected is not None
+            handle = _open_part(part, target, offset)
+            done = offset
+            with handle:
+                digest = _hash_prefix(handle, offset)
+                _write_state(state, url=url, sha256=expected, version=version, keep=keep)
                 if on_progress is not None:
                     on_progress(done, total)
-            try:
-                handle.flush()
-                os.fsync(handle.fileno())
-            except OSError as exc:
-                raise _write_error(target.parent, exc) from None
+                while chunk := _read_chunk(response, url, timeout, done, total):
+                    try:
+                        handle.write(chunk)
+                    except OSError as exc:
+                        keep = False
+                        raise _write_error(target, exc) from None
+                    digest.update(chunk)
+                    done += len(chunk)
+                    if on_progress is not None:
+                        on_progress(done, total)
+                try:
+                    handle.flush()
+                    os.fsync(handle.fileno())
+                except OSError as exc:
+                    keep = False
+                    raise _write_error(target, exc) from None
         if total is not None and done < total:
             raise DownloadError(_truncated_message(url, done, total))
+        keep = False  # from here on, nothing is worth resuming
         actual = digest.hexdigest()
         if expected is not None and actual != expected:
             raise DownloadError(
@@ -200,23 +236,122 @@ def _download(
         try:
             os.replace(part, target)
         except OSError as exc:
-            raise _write_error(target.parent, exc) from None
+            raise _write_error(target, exc) from None
         return done, actual
+    except KeyboardInterrupt as exc:
+        got = f"{done or 0:,}" + (f" of {total:,}" if total is not None else "")
+        if keep and done:
+            doing, then = f"stopped at {got} bytes, which are kept", "resume the download"
+        else:
+            doing, then = f"stopped at {got} bytes", "download it again"
+        interrupts.describe(
+            exc, f"downloading {url} {doing}; nothing was written to {target}", then
+        )
+        raise
+    except DownloadError as exc:
+        if keep and done:
+            raise DownloadError(f"{exc} The {done:,} bytes received are kept.") from None
+        raise
     finally:
-        with contextlib.suppress(OSError):  # nothing better to do; it is hidden, never read
-            part.unlink(missing_ok=True)
+        if not (keep and done):
+            for path in (part, state):
+                with contextlib.suppress(OSError):  # nothing better to do; never read
+                    path.unlink(missing_ok=True)
 
 
-def _create(part: Path) -> BinaryIO:
+def _part_path(target: Path) -> Path:
+    return target.with_name(f".{target.name}.part")
+
+
+def _kept_part(part: Path, state: Path, url: str, expected: str | None) -> tuple[int, dict | None]:
+    """(bytes to resume from, the version they are of) for a part kept by an earlier run."""
+    meta = _read_meta(state)
+    try:
+        size = part.stat().st_size
+    except OSError:
+        return 0, None
+    if (
+        meta is None
+        or meta.get("url") != url
+        or meta.get("sha256") != expected
+        or not meta.get("resumable")
+    ):
+        return 0, None
+    version = meta.get("version")
+    return size, version if isinstance(version, dict) else None
+
+
+def _version(response: http.client.HTTPResponse) -> dict | None:
+    """What identifies the version of the file sent: a strong ETag, else Last-Modified."""
+    etag = response.headers.get("ETag")
+    if etag and not etag.startswith("W/"):
+        return {"etag": etag}
+    modified = response.headers.get("Last-Modified")
+    return {"last_modified": modified} if modified else None
+
+
+def _resume_offset(response: http.client.HTTPResponse, url: str, offset: int) -> int:
+    """Where the body starts: `offset` for a 206 answer to our Range request, else 0."""
+    if response.status != HTTPStatus.PARTIAL_CONTENT:
+        return 0  # the whole file: no Range support, or the file changed (If-Range)
+    found = re.match(r"bytes (\d+)-", response.headers.get("Content-Range", ""))
+    if not offset or not found or int(found.group(1)) != offset:
+        raise DownloadError(
+            _bad_response_message(url, ValueError("an unexpected Content-Range for resuming"))
+        )
+    return offset
+
+
+def _open_part(part: Path, target: Path, offset: int) -> BinaryIO:
     try:
         part.parent.mkdir(parents=True, exist_ok=True)
-        return open(part, "wb")  # noqa: SIM115 - the caller closes it in a with block
+        handle = open(part, "r+b" if offset else "wb")  # noqa: SIM115 - closed by the caller
+        handle.truncate(offset)
+        handle.seek(offset)
+        return handle
     except OSError as exc:
-        raise _write_error(part.parent, exc) from None
+        raise _write_error(target, exc) from None
 
 
-def _open(url: str, timeout: float) -> http.client.HTTPResponse:
+def _hash_prefix(handle: BinaryIO, offset: int):
+    """A sha256 fed with the first `offset` bytes already in the part."""
+    digest = hashlib.sha256()
+    handle.seek(0)
+    left = offset
+    while left:
+        block = handle.read(min(CHUNK_SIZE, left))
+        if not block:
+            break
+        digest.update(block)
+        left -= len(block)
+    handle.seek(offset)
+    return digest
+
+
+def _write_state(
+    state: Path, *, url: str, sha256: str | None, version: dict | None, keep: bool
+) -> None:
+    if not keep:
+        state.unlink(missing_ok=True)
+        return
+    data = {"url": url, "sha256": sha256, "version": version, "resumable": True}
+    try:
+        with atomic_file(state, force=True) as tmp:
+            tmp.write_text(json.dumps(data) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise _write_error(state, exc) from None
+
+
+def _open(
+    url: str, timeout: float, offset: int = 0, version: dict | None = None
+) -> http.client.HTTPResponse | None:
+    """The response to a GET of `url`, asking for the bytes from `offset` on when it is not
+    0 (None: the server says that range does not exist)."""
     request_headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "identity"}
+    if offset:
+        request_headers["Range"] = f"bytes={offset}-"
+        if version:
+            request_headers["If-Range"] = version.get("etag") or version.get("last_modified")
     try:
         request = Request(url, headers=request_headers)
     except ValueError:
@@ -227,6 +362,8 @@ def _open(url: str, timeout: float) -> http.client.HTTPResponse:
         return urlopen(request, timeout=timeout)
     except HTTPError as exc:
         exc.close()
+        if offset and exc.code == HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE:
+            return None
         raise DownloadError(_http_message(url, exc.code, exc.reason)) from None
     except URLError as exc:
         raise DownloadError(_network_message(url, exc.reason, timeout)) from None
@@ -345,8 +482,12 @@ def _safe_component(text: str, fallback: str) -> str:
     return cleaned or fallback
 
 
-def _write_error(directory: Path, exc: OSError) -> DownloadError:
+def _write_error(path: Path, exc: OSError) -> DownloadError:
+    if is_disk_full(exc):
+        return DownloadError(
+            f"{disk_full_error(path, exc)} Or set EMBEDCLI_CACHE to a disk with room."
+        )
     return DownloadError(
-        f"Cannot write the download to {directory}: {_one_line(exc.strerror or exc)}. Free "
+        f"Cannot write the download to {path.parent}: {_one_line(exc.strerror or exc)}. Free "
         "some disk space or set EMBEDCLI_CACHE to a writable directory."
     )

@@ -40,3 +40,11 @@ class OptionsError(EmbedcliError):
 
 class EvalSetError(EmbedcliError):
     """An evaluation test set is missing, unreadable, ill-formed or empty."""
+
+
+class OutputBusyError(EmbedcliError):
+    """Another embedcli run is writing the same output right now."""
+
+
+class DiskFullError(EmbedcliError):
+    """The disk (or the file size limit) ran out while writing an output."""

@@ -46,7 +46,7 @@ SIMILARITY_SKIPS = (SPLIT, OOV)
 
 DEFAULT_RESTRICT_VOCAB = 30_000  # as word2vec's compute-accuracy
 LANGUAGES = ("ko", "en")
-LANGUAGE_OF_TOKENIZER = {"okt": "ko", "english": "en"}
+LANGUAGE_OF_TOKENIZER = {"okt": "ko", "kiwi": "ko", "mecab": "ko", "english": "en"}
 KO_EVAL_DIR = ("eval", "ko")  # under the shipped corpora folder
 KO_ANALOGIES = ("kor_analogy_semantic.txt", "kor_analogy_syntactic.txt")
 KO_SIMILARITY = ("kor_ws353.csv",)

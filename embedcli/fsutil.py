@@ -2,19 +2,28 @@
 
 Everything is written under a temporary name next to its final place and renamed into place
 only when complete; an existing output is replaced only when the caller passes force=True.
+Two runs writing the same output at once are kept apart by `output_lock`.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import shutil
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
-from embedcli.errors import OutputExistsError
+from embedcli.errors import DiskFullError, OutputBusyError, OutputExistsError
+
+try:
+    import fcntl
+except ImportError:  # Windows: no flock; runs are not kept apart there
+    fcntl = None
+
+LOCK_SUFFIX = ".lock"
 
 
 def check_writable(final: Path, force: bool, what: str = "file") -> None:
@@ -40,6 +49,10 @@ def atomic_file(final: Path, force: bool = False) -> Iterator[Path]:
     try:
         yield tmp
         os.replace(tmp, final)
+    except OSError as exc:
+        if is_disk_full(exc):
+            raise disk_full_error(final, exc) from None
+        raise
     finally:
         if tmp.exists():
             tmp.unlink()
@@ -62,9 +75,120 @@ def atomic_dir(final: Path, force: bool = False, what: str = "directory") -> Ite
             shutil.rmtree(old, ignore_errors=True)
         else:
             os.replace(tmp, final)
+    except OSError as exc:
+        if is_disk_full(exc):
+            raise disk_full_error(final, exc) from None
+        raise
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+# EFBIG is what a write past the file size limit (ulimit -f) gives; to the user it is the same
+# problem as a full disk, with the same way out.
+_DISK_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """Is this the disk (or quota, or file size limit) running out during a write?"""
+    return isinstance(exc, OSError) and exc.errno in _DISK_FULL
+
+
+def disk_full_error(final: Path, exc: OSError) -> DiskFullError:
+    reason = "" if exc.errno == errno.ENOSPC else f" ({exc.strerror})"
+    return DiskFullError(
+        f"No space left on device while writing {final}{reason}; the unfinished output was "
+        "removed. Free some space and run again."
+    )
+
+
+def lock_path(target: Path) -> Path:
+    """The lock file next to `target`: `<target>.lock`."""
+    target = Path(target)
+    return target.with_name(target.name + LOCK_SUFFIX)
+
+
+@contextmanager
+def output_lock(target: Path, what: str = "output", option: str = "--output") -> Iterator[Path]:
+    """Hold an exclusive lock on `<target>.lock` while `target` is being written.
+
+    Raises OutputBusyError, naming the holder's pid, when another process holds it. The lock is
+    an flock, which the kernel releases when its holder dies, so a lock file left behind by a
+    killed run does not block the next one. The lock file, and any parent directories made
+    for it that are still empty, are removed on the way out.
+    """
+    target = Path(target)
+    lock = lock_path(target)
+    created = _make_parents(lock.parent)
+    try:
+        fd = _acquire(lock, target, what, option) if fcntl else None
+    except BaseException:
+        _remove_empty(created)
+        raise
+    try:
+        yield lock
+    finally:
+        if fd is not None:
+            # Unlink while still holding the lock: a run that opened the old file finds it
+            # gone once it gets the lock, and starts over on a new one (see _acquire).
+            with suppress(FileNotFoundError):
+                os.unlink(lock)
+            os.close(fd)
+        _remove_empty(created)
+
+
+def _acquire(lock: Path, target: Path, what: str, option: str) -> int:
+    while True:
+        try:
+            fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+        except FileNotFoundError:  # a finishing run removed the empty parent just now
+            lock.parent.mkdir(parents=True, exist_ok=True)
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = _read_pid(fd)
+            os.close(fd)
+            raise OutputBusyError(
+                f"Another embedcli run ({holder}) is writing the {what} {target}: wait for "
+                f"it to finish, or choose another {option}."
+            ) from None
+        try:
+            current = os.stat(lock).st_ino == os.fstat(fd).st_ino
+        except FileNotFoundError:
+            current = False
+        if current:
+            os.ftruncate(fd, 0)
+            os.write(fd, f"{os.getpid()}\n".encode())
+            return fd
+        os.close(fd)  # the holder removed this file as we locked it: lock the new one
+
+
+def _read_pid(fd: int) -> str:
+    try:
+        text = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+    except OSError:
+        text = ""
+    return f"pid {text}" if text.isdigit() else "pid unknown"
+
+
+def _make_parents(directory: Path) -> list[Path]:
+    """Create `directory` and its missing parents; return the ones created, deepest first."""
+    missing = []
+    while not directory.exists() and directory != directory.parent:
+        missing.append(directory)
+        directory = directory.parent
+    for path in reversed(missing):
+        path.mkdir(exist_ok=True)
+    return missing
+
+
+def _remove_empty(directories: list[Path]) -> None:
+    for path in directories:
+        try:
+            path.rmdir()
+        except OSError:  # not empty (the output is in it) or already gone
+            break
 
 
 def sha256_file(path: Path, chunk_size: int = 1 << 20) -> str:

@@ -9,6 +9,10 @@
 
 A directory is written under a temporary name and renamed into place when complete. The most
 recently trained model is remembered in `<data home>/latest` and is the default for queries.
+
+Where a model is expected, a vectors file written by another tool (word2vec text or binary,
+GloVe text, a gensim pickle; see `embedcli.vectorfiles`) is read too, as a read-only model
+without a card.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from embedcli import __version__, paths
+from embedcli import __version__, paths, vectorfiles
 from embedcli.errors import ModelError
 from embedcli.fsutil import atomic_dir, atomic_file
 
@@ -35,15 +39,22 @@ LATEST_FILE = "latest"
 
 @dataclass
 class Model:
-    """A loaded model directory: its vectors (gensim KeyedVectors) and its card."""
+    """A loaded model directory: its vectors (gensim KeyedVectors) and its card.
+
+    A model read from a vectors file is `read_only`: its card is made up from the file, and
+    nothing can be saved into it. `notice` says on what the model was read from when that is
+    not a model directory, for the CLI to show.
+    """
 
     path: Path
     kv: object  # gensim.models.KeyedVectors
     card: dict
+    read_only: bool = False
+    notice: str | None = None
 
     @property
     def name(self) -> str:
-        return self.path.name
+        return self.path.stem if self.read_only else self.path.name
 
     @property
     def vocab_size(self) -> int:
@@ -161,40 +172,147 @@ def latest_model_dir() -> Path:
 
 
 def load_model(path: Path | str | None = None) -> Model:
-    """Load a model directory (default: the latest trained)."""
-    model_dir = Path(path).expanduser() if path else latest_model_dir()
-    if not model_dir.exists():
-        raise ModelError(f"Model {model_dir} does not exist. Train one with `embedcli train`.")
-    if not model_dir.is_dir():
+    """Load a model directory (default: the latest trained), or a vectors file."""
+    if not path:
+        return _load_model_dir(latest_model_dir())
+    path = Path(path).expanduser()
+    if not path.exists():
         raise ModelError(
-            f"{model_dir} is a file, not a model directory. Pass the directory `embedcli train` "
-            "wrote (it holds model.json)."
+            f"Model {path} does not exist. Train one with `embedcli train`, or pass "
+            f"{vectorfiles.ACCEPTED}."
         )
+    if path.is_dir():
+        return _load_model_dir(path)
+    return _load_model_file(path)
+
+
+# Files that hold vectors, by what other tools name them: pointed to when a directory that
+# has no card holds one.
+_VECTORS_SUFFIXES = (".txt", ".vec", ".bin", ".kv", ".gensim", ".model", ".w2v", ".gz")
+
+
+def _load_model_dir(model_dir: Path) -> Model:
     card_path = model_dir / CARD_FILE
     if not card_path.is_file():
-        raise ModelError(
-            f"{model_dir} is not an embedcli model directory (no {CARD_FILE}). Pass the "
-            "directory `embedcli train` wrote."
+        try:
+            found = sorted(
+                p.name for p in model_dir.iterdir() if p.is_file() and p.suffix in _VECTORS_SUFFIXES
+            )
+        except OSError:
+            found = []
+        hint = (
+            f" It holds {', '.join(found[:3])}: to read vectors from a file, pass the file "
+            f"itself (e.g. {model_dir / found[0]})."
+            if found
+            else f" Pass {vectorfiles.ACCEPTED}."
         )
-    try:
-        card = json.loads(card_path.read_text(encoding="utf-8"))
-    except ValueError as exc:
-        raise ModelError(f"{card_path} is damaged ({exc}). Train the model again.") from None
-    if card.get("format") != MODEL_FORMAT:
+        raise ModelError(f"{model_dir} is not an embedcli model directory (no {CARD_FILE}).{hint}")
+    card = _read_card(card_path)
+    files = card.get("files", {})
+    name = files.get("vectors", VECTORS_FILE) if isinstance(files, dict) else None
+    if not isinstance(name, str) or not name or Path(name).name != name:
         raise ModelError(
-            f"{model_dir} was written in model format {card.get('format')!r}; this embedcli "
-            f"({__version__}) reads format {MODEL_FORMAT}. Train the model again."
+            f"{card_path} is damaged: it names no vectors file inside the model directory. "
+            "Train the model again."
         )
     from gensim.models import KeyedVectors
 
-    vectors_path = model_dir / card.get("files", {}).get("vectors", VECTORS_FILE)
+    vectors_path = model_dir / name
+    if not vectors_path.is_file():
+        raise ModelError(
+            f"{model_dir} is incomplete: {name}, which {CARD_FILE} names as its vectors, is "
+            "missing. Train the model again."
+        )
     try:
         kv = KeyedVectors.load(str(vectors_path), mmap="r")
-    except FileNotFoundError:
-        raise ModelError(f"{model_dir} is incomplete: {vectors_path.name} is missing.") from None
     except Exception as exc:  # unpickling a damaged file can raise almost anything
         raise ModelError(
-            f"Could not read {vectors_path} ({type(exc).__name__}): the model is damaged. "
-            "Train it again."
+            f"Could not read {vectors_path} ({type(exc).__name__}): the model is damaged or "
+            "truncated. Train it again."
         ) from None
+    if not isinstance(kv, KeyedVectors) or len(kv.vectors) != len(kv.index_to_key):
+        raise ModelError(
+            f"{vectors_path} does not hold one vector per word: the model is damaged. Train "
+            "it again."
+        )
+    if card.get("vector_size", kv.vector_size) != kv.vector_size:
+        raise ModelError(
+            f"{CARD_FILE} of {model_dir} says {card['vector_size']} dimensions but {name} has "
+            f"{kv.vector_size}: the model is damaged or mixed up. Train it again."
+        )
     return Model(path=model_dir, kv=kv, card=card)
+
+
+def _read_card(card_path: Path) -> dict:
+    """The card, checked for a format this embedcli reads."""
+    try:
+        card = json.loads(card_path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ModelError(f"Cannot read {card_path} ({exc.strerror or exc}).") from None
+    except ValueError as exc:
+        raise ModelError(f"{card_path} is damaged ({exc}). Train the model again.") from None
+    if not isinstance(card, dict):
+        raise ModelError(f"{card_path} is damaged (not a JSON object). Train the model again.")
+    model_dir = card_path.parent
+    found = card.get("format")
+    if not isinstance(found, int) or isinstance(found, bool) or found < 0:
+        raise ModelError(
+            f"{card_path} names no valid model format ({found!r}), so it was not written by "
+            "`embedcli train` or was damaged. Train the model again."
+        )
+    if found > MODEL_FORMAT:
+        raise ModelError(
+            f"{model_dir} was written by a newer embedcli (model format {found}); this is "
+            f"embedcli {__version__}, which reads format {MODEL_FORMAT}. Upgrade embedcli "
+            "(pip install -U embedcli)."
+        )
+    if found < MODEL_FORMAT:
+        # Format 1 is the first; an older card that is compatible gets converted here.
+        text_export = model_dir / WORD2VEC_TEXT_FILE
+        how = (
+            f"pass {text_export} to read its vectors without the card, or train it again"
+            if text_export.is_file()
+            else "train the model again"
+        )
+        raise ModelError(
+            f"{model_dir} is in model format {found}, older than format {MODEL_FORMAT}, the "
+            f"only one embedcli {__version__} reads: {how}."
+        )
+    return card
+
+
+def _load_model_file(path: Path) -> Model:
+    """A file given where a model is expected: part of a model directory, or vectors."""
+    directory = _owning_model_dir(path)
+    if directory is not None:
+        model = _load_model_dir(directory)
+        model.notice = f"{path.name} is part of the model directory {directory}; reading that."
+        return model
+    fmt = vectorfiles.sniff(path)
+    kv = vectorfiles.read(path, fmt)
+    card = {
+        "format": MODEL_FORMAT,
+        "algo": None,
+        "source": {"file": str(path), "format": fmt},
+        "vocab_size": len(kv),
+        "vector_size": kv.vector_size,
+    }
+    notice = f"Read {fmt} vectors from {path} (no model card)."
+    return Model(path=path, kv=kv, card=card, read_only=True, notice=notice)
+
+
+def _owning_model_dir(path: Path) -> Path | None:
+    """The model directory `path` belongs to, if it is its card or one of its files."""
+    card_path = path.parent / CARD_FILE
+    if path.name == CARD_FILE:
+        return path.parent
+    if not card_path.is_file():
+        return None
+    try:
+        files = json.loads(card_path.read_text(encoding="utf-8")).get("files", {})
+        names = {str(name) for name in files.values()}
+    except Exception:  # a damaged card: read the file on its own
+        return None
+    # gensim stores large arrays next to a pickle as <name>.<attribute>.npy
+    owned = any(path.name == name or path.name.startswith(name + ".") for name in names)
+    return path.parent if owned else None

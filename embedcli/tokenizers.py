@@ -8,7 +8,8 @@ The pipeline for each document is the textbook's, with one addition:
 Okt is a JVM library reached through JPype. A JVM does not survive fork(), so the parallel
 runner uses `spawn` worker processes, each starting its own JVM once and then tokenizing
 chunks of documents; results come back in input order. The English tokenizer (plain
-Python, see EnglishTokenizer) runs in the same pool and writes to the same token cache.
+Python, see EnglishTokenizer) runs in the same pool and writes to the same token cache, and
+so do Kiwi and MeCab (embedcli.korean_backends), which replace Okt in the same pipeline.
 `--lang` picks between them (`choose_tokenizer`).
 """
 
@@ -17,16 +18,16 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import multiprocessing
 import os
 import re
 import unicodedata
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
 from itertools import islice
 
 from embedcli.errors import OptionsError, TokenizerError
+from embedcli.korean_backends import KiwiTokenizer, MecabTokenizer, backend_version, require
+from embedcli.workers import START_SECONDS, WorkerFailure, WorkerPool, mark
 
 # The stopword list of the NSMC Word2Vec textbook chapter.
 TEXTBOOK_STOPWORDS: tuple[str, ...] = (
@@ -132,20 +133,21 @@ def _start_okt():
             _start_jvm(jpype)
         return Okt()
     except (OSError, RuntimeError, jpype.JVMNotFoundException) as exc:
-        raise TokenizerError(
-            f"Could not start Java for Okt ({exc}). Install a Java runtime (JDK 8 or newer, "
-            "e.g. `apt install default-jre`) or set JAVA_HOME to one."
-        ) from None
+        from embedcli.java import INSTALL_HINT
+
+        raise TokenizerError(f"Could not start Java for Okt ({exc}). {INSTALL_HINT}") from None
 
 
 def _start_jvm(jpype) -> None:
     """Start the JVM the way konlpy does, with flags that suit one tokenizer per process."""
     from konlpy import utils
 
+    from embedcli.java import find_jvm
+
     javadir = os.path.join(utils.installpath, "java")
     classpath = [os.path.join(javadir, "*"), os.path.join(javadir, "bin")]
     jpype.startJVM(
-        jpype.getDefaultJVMPath(),
+        find_jvm(),
         "-Dfile.encoding=UTF8",
         "-Xmx1024m",
         # One worker per core: a serial collector keeps the JVM from fighting its siblings
@@ -182,15 +184,25 @@ class EnglishTokenizer:
         self._word = _english_word_pattern()
 
     def morphs(self, text: str) -> list[str]:
-        text = unicodedata.normalize("NFC", text).lower().translate(_ENGLISH_CHAR_MAP)
+        text = text.lower()
+        has_links = "@" in text or "://" in text or "www." in text
+        if text.isascii():
+            # the common case: the same rules with an ASCII-only regex over the whole line (no
+            # token can span whitespace); the Unicode pattern's mark alternation is slow
+            if not has_links:
+                return _ASCII_WORD.findall(text)
+            word = _ASCII_WORD
+        else:
+            text = unicodedata.normalize("NFC", text).translate(_ENGLISH_CHAR_MAP)
+            word = self._word
         tokens: list[str] = []
         for chunk in text.split():
-            if "@" in chunk or "://" in chunk or "www." in chunk:  # cheap test first
+            if has_links and ("@" in chunk or "://" in chunk or "www." in chunk):
                 bare = chunk.lstrip(_OPENING).rstrip(_CLOSING)
                 if _URL.match(bare) or _EMAIL.match(bare):
                     tokens.append(bare)
                     continue
-            tokens.extend(self._word.findall(chunk))
+            tokens.extend((_ASCII_WORD if chunk.isascii() else word).findall(chunk))
         return tokens
 
 
@@ -203,6 +215,9 @@ _URL = re.compile(r"(?:[a-z][a-z0-9+.\-]*://|www\.)[^\s/]+\S*$")
 _EMAIL = re.compile(
     r"[^\W_](?:[\w.+\-]*[^\W_])?@[^\W_](?:[\w\-]*[^\W_])?(?:\.[^\W_](?:[\w\-]*[^\W_])?)+$"
 )
+
+
+_ASCII_WORD = re.compile(r"(?:[a-z]\.){2,}|[a-z0-9]+(?:(?:['\-]|(?<=\d)[.,:/](?=\d))[a-z0-9]+)*")
 
 
 @functools.cache
@@ -229,10 +244,15 @@ def _mark_ranges() -> list[tuple[int, int]]:
     return ranges
 
 
-TOKENIZERS: dict[str, Callable[..., OktTokenizer | EnglishTokenizer]] = {
+Tokenizer = OktTokenizer | KiwiTokenizer | MecabTokenizer | EnglishTokenizer
+TOKENIZERS: dict[str, Callable[..., Tokenizer]] = {
     "okt": OktTokenizer,
+    "kiwi": KiwiTokenizer,  # embedcli.korean_backends: no JVM, tokens shaped like Okt's
+    "mecab": MecabTokenizer,
     "english": EnglishTokenizer,
 }
+# The language each tokenizer is for.
+TOKENIZER_LANGUAGES = {"okt": "ko", "kiwi": "ko", "mecab": "ko", "english": "en"}
 
 # What each tokenizer does by default: Okt follows the textbook; English keeps everything.
 TOKENIZER_DEFAULTS = {
@@ -240,6 +260,8 @@ TOKENIZER_DEFAULTS = {
             "stopwords": TEXTBOOK_STOPWORDS},
     "english": {"stem": False, "clean": "none", "max_repeat": 0, "stopwords": ()},
 }  # fmt: skip
+# Kiwi and MeCab run the same pipeline as Okt: Hangul only, squashing, the textbook stopwords.
+TOKENIZER_DEFAULTS["kiwi"] = TOKENIZER_DEFAULTS["mecab"] = TOKENIZER_DEFAULTS["okt"]
 
 
 def default_options(tokenizer: str = "okt", **overrides) -> TokenizeOptions:
@@ -272,7 +294,7 @@ def choose_tokenizer(
             raise OptionsError(
                 f"Unknown tokenizer {tokenizer!r}: choose one of {', '.join(TOKENIZERS)}."
             )
-        if lang is not None and LANGUAGES[lang] != tokenizer:
+        if lang is not None and TOKENIZER_LANGUAGES[tokenizer] != lang:
             raise OptionsError(
                 f"--lang {lang} means --tokenizer {LANGUAGES[lang]}, not {tokenizer}: give "
                 "only one of the two options."
@@ -288,6 +310,8 @@ def tokenizer_version(name: str) -> str:
         from importlib.metadata import version
 
         return f"konlpy-{version('konlpy')}/open-korean-text-2.1.0"
+    if name in ("kiwi", "mecab"):
+        return backend_version(name)
     if name == "english":
         # Bump the number whenever the rules change, so old token caches are not reused.
         return f"embedcli-english-2/unicode-{unicodedata.unidata_version}"
@@ -295,6 +319,13 @@ def tokenizer_version(name: str) -> str:
 
 
 MEMO_LIMIT = 500_000  # distinct chunks remembered per process (~100 MB at most)
+# The longest space-free chunk a Korean backend gets in one call; longer ones are cut into
+# pieces of this size. Okt's time per character grows with chunk length (measured: 1,000
+# characters take ~25 s, 2,000 ~100 s; pieces of 50-200 run at its usual rate), so a
+# megabyte-long chunk would stall its worker for days. No NSMC chunk (140 characters at
+# most, cleaned) is cut. The English tokenizer is linear and keeps its chunks whole; chunks
+# this long are not remembered, which keeps the memo's size bounded.
+MAX_CHUNK_CHARS = 200
 
 
 class DocumentTokenizer:
@@ -313,28 +344,45 @@ class DocumentTokenizer:
     def __init__(self, options: TokenizeOptions) -> None:
         self.options = options
         self._stopwords = frozenset(options.stopwords)
-        self._backend: OktTokenizer | None = None
+        self._backend: Tokenizer | None = None
         self._memo: dict[str, list[str]] = {}
+        self._max_chunk = None if options.tokenizer == "english" else MAX_CHUNK_CHARS
 
     def __call__(self, text: str) -> list[str]:
         text = clean_text(text, self.options.clean)
         text = squash_repeats(text, self.options.max_repeat)
         tokens: list[str] = []
-        for chunk in text.split():
+        for chunk in _bounded(text.split(), self._max_chunk):
             found = self._memo.get(chunk)
             if found is None:
                 found = self._tokenize_chunk(chunk)
                 if len(self._memo) >= MEMO_LIMIT:
                     self._memo.clear()
-                self._memo[chunk] = found
+                if len(chunk) <= MAX_CHUNK_CHARS:
+                    self._memo[chunk] = found
             tokens.extend(found)
         return tokens
 
-    def _tokenize_chunk(self, chunk: str) -> list[str]:
+    def start(self) -> None:
+        """Start the backend (for Okt, a JVM) now instead of on the first document."""
         if self._backend is None:
             options = self.options
-            self._backend = TOKENIZERS[options.tokenizer](stem=options.stem, norm=options.norm)
+            backend = TOKENIZERS[options.tokenizer](stem=options.stem, norm=options.norm)
+            backend.morphs("가")  # Okt loads its dictionaries on its first call
+            self._backend = backend
+
+    def _tokenize_chunk(self, chunk: str) -> list[str]:
+        self.start()
         return [t for t in self._backend.morphs(chunk) if t not in self._stopwords and t.strip()]
+
+
+def _bounded(chunks: list[str], size: int | None) -> Iterator[str]:
+    """The chunks, each longer than `size` characters cut into pieces of at most `size`."""
+    for chunk in chunks:
+        if size is None or len(chunk) <= size:
+            yield chunk
+        else:
+            yield from (chunk[i : i + size] for i in range(0, len(chunk), size))
 
 
 # --- the parallel runner -------------------------------------------------------------------
@@ -345,13 +393,20 @@ _worker_tokenizer: DocumentTokenizer | None = None
 def _init_worker(options: TokenizeOptions) -> None:
     global _worker_tokenizer
     _worker_tokenizer = DocumentTokenizer(options)
+    # Before the first task, so that the JVM's start (seconds on a busy machine) is not
+    # counted in that task's time-out.
+    _worker_tokenizer.start()
 
 
 def _tokenize_chunk(docs: list[str]) -> list[list[str]]:
     # A TokenizerError raised here (e.g. the JVM cannot start) travels back to the parent
-    # and is re-raised there by AsyncResult.get().
+    # and is re-raised there.
     assert _worker_tokenizer is not None
-    return [_worker_tokenizer(doc) for doc in docs]
+    results = []
+    for position, doc in enumerate(docs):
+        mark(position)  # so that a hang or a crash can be traced to its document
+        results.append(_worker_tokenizer(doc))
+    return results
 
 
 def check_workers(workers: int | None) -> int:
@@ -367,59 +422,104 @@ def default_workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
+TASK_TIMEOUT_ENV = "EMBEDCLI_TASK_TIMEOUT"
+# Seconds one worker may take over one task of CHUNK_SIZE documents; Okt needs well under a
+# second for 256 reviews (a few more for its JVM's start), so only a hang gets near this.
+DEFAULT_TASK_TIMEOUT = 300.0
+
+
+def task_timeout() -> float:
+    """The time-out per task: $EMBEDCLI_TASK_TIMEOUT seconds, else DEFAULT_TASK_TIMEOUT."""
+    value = os.environ.get(TASK_TIMEOUT_ENV, "").strip()
+    if not value:
+        return DEFAULT_TASK_TIMEOUT
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = 0.0
+    if not seconds > 0:
+        raise TokenizerError(
+            f"{TASK_TIMEOUT_ENV}={value!r} is not a number of seconds: set it to one such as "
+            f"{DEFAULT_TASK_TIMEOUT:g} (per {CHUNK_SIZE} documents), or unset it."
+        )
+    return seconds
+
+
 def tokenize_documents(
     docs: Iterable[str],
     options: TokenizeOptions,
     *,
     workers: int | None = None,
     on_progress: Callable[[int], None] | None = None,
+    first_number: int = 1,
 ) -> Iterator[list[str]]:
     """Tokenize documents in `workers` spawned processes, yielding results in input order.
 
     `on_progress(n)` is called with the number of documents finished since the last call.
+    A worker that dies, or takes over `task_timeout()` seconds on one task of CHUNK_SIZE
+    documents, stops the run with a TokenizerError naming the document it was on, numbered
+    from `first_number`. Leaving the loop early (closing the generator) stops the workers.
     """
     workers = check_workers(workers)
     check_available(options.tokenizer)
-    ctx = multiprocessing.get_context("spawn")
-    pool = ctx.Pool(workers, initializer=_init_worker, initargs=(options,))
-    # A bounded window of chunks in flight keeps memory flat on corpora of any size
-    # (Pool.imap would read the whole input ahead) while every worker stays busy.
-    window = workers * 4
-    pending: deque = deque()
-    try:
-        for chunk in _chunked(docs, CHUNK_SIZE):
-            pending.append(pool.apply_async(_tokenize_chunk, (chunk,)))
-            if len(pending) >= window:
-                yield from _collect(pending.popleft(), on_progress)
-        while pending:
-            yield from _collect(pending.popleft(), on_progress)
-        pool.close()
-    finally:
-        pool.terminate()
-        pool.join()
+    timeout = task_timeout()
+    pool = WorkerPool(
+        workers, _tokenize_chunk, initializer=_init_worker, initargs=(options,), timeout=timeout
+    )
+    with pool:
+        # A bounded window of chunks in flight keeps memory flat on corpora of any size
+        # while every worker stays busy.
+        try:
+            for result in pool.imap(_chunked(docs, CHUNK_SIZE), window=workers * 4):
+                if on_progress:
+                    on_progress(len(result))
+                yield from result
+        except WorkerFailure as failure:
+            raise _worker_failed(failure, options, first_number, timeout) from None
 
 
-def _collect(task, on_progress: Callable[[int], None] | None) -> list[list[str]]:
-    result = task.get()
-    if on_progress:
-        on_progress(len(result))
-    return result
+def _worker_failed(
+    failure: WorkerFailure, options: TokenizeOptions, first_number: int, timeout: float
+) -> TokenizerError:
+    chunk = failure.payload or []
+    first = first_number + max(failure.task, 0) * CHUNK_SIZE
+    if failure.position is not None and failure.position < len(chunk):
+        text = " ".join(chunk[failure.position].split())
+        excerpt = text[:40] + ("..." if len(text) > 40 else "")
+        where = f"document {first + failure.position:,}, which starts '{excerpt}'"
+        culprit = "that document"
+    elif chunk:
+        where = f"documents {first:,}-{first + len(chunk) - 1:,}"
+        culprit = "the one of them to blame"
+    else:
+        where = culprit = ""
+    if failure.kind == "timeout" and not failure.ready:
+        return TokenizerError(
+            f"The {options.tokenizer} worker process {failure.pid} did not start within "
+            f"{max(timeout, START_SECONDS):g} s. The machine may be short of memory or very "
+            "busy: try fewer --workers."
+        )
+    if failure.kind == "timeout":
+        return TokenizerError(
+            f"The {options.tokenizer} tokenizer took over {timeout:g} s on {len(chunk)} "
+            f"documents and was stopped; it was on {where}. Remove or shorten {culprit}, or "
+            f"allow more time with {TASK_TIMEOUT_ENV}=<seconds per {CHUNK_SIZE} documents>."
+        )
+    return TokenizerError(
+        f"The {options.tokenizer} worker process {failure.pid} {failure.detail} "
+        + (f"while on {where}" if where else "between two tasks")
+        + ". If memory ran out, use fewer --workers; if a document is to blame, remove it."
+    )
 
 
 def check_available(name: str) -> None:
     """Fail fast, in this process, when a tokenizer cannot run here (e.g. no Java for Okt)."""
     if name == "okt":
-        try:
-            import jpype
+        from embedcli.java import find_jvm
 
-            jpype.getDefaultJVMPath()
-        except ImportError:  # pragma: no cover - a dependency
-            raise TokenizerError("Okt needs JPype1: run `make install` again.") from None
-        except Exception as exc:  # JPype raises several types for "no JVM here"
-            raise TokenizerError(
-                f"Okt needs Java, and none was found ({exc}). Install a Java runtime (JDK 8 "
-                "or newer, e.g. `apt install default-jre`) or set JAVA_HOME to one."
-            ) from None
+        find_jvm()
+    elif name in ("kiwi", "mecab"):
+        require(name)  # the package, without importing it (no model loaded here)
 
 
 def _chunked(items: Iterable[str], size: int) -> Iterator[list[str]]:

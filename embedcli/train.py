@@ -17,11 +17,17 @@ gets wrong in that mode are fixed here:
 
 from __future__ import annotations
 
+import json
+import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
 
+from embedcli import interrupts
 from embedcli.errors import OptionsError
 from embedcli.tokenized import TokenizedCorpus
 
@@ -88,6 +94,9 @@ class TrainConfig:
             problems.append("--epochs must be at least 1")
         if self.workers is not None and self.workers < 1:
             problems.append("--workers must be 1 or more (leave it out for one per core)")
+        if not 0 <= self.seed < 2**32:
+            # NumPy's generators, which gensim and our GloVe seed, take only these.
+            problems.append(f"--seed must be between 0 and {2**32 - 1}")
         if self.algo == "glove":
             problems += self._glove_problems()
         else:
@@ -200,9 +209,20 @@ class TrainResult:
 
 
 def empty_vocabulary(corpus: TokenizedCorpus, config: TrainConfig) -> TrainConfigError:
+    """The error for a --min-count that no word reaches, saying what would work."""
+    from collections import Counter
+
+    # Only on this error path: count once more to say how far off the option is.
+    counts: Counter = Counter()
+    with open(corpus.path, encoding="utf-8") as handle:
+        for line in handle:
+            counts.update(line.split())
+    most = max(counts.values(), default=0)
+    hint = f": the most frequent word occurs {most:,} times" if most else ""
     return TrainConfigError(
-        f"No word occurs {config.min_count} or more times in {corpus.path.name} "
-        f"({corpus.tokens:,} tokens), so the vocabulary is empty. Lower --min-count."
+        f"No word occurs {config.min_count:,} or more times in {corpus.path.name} "
+        f"({corpus.tokens:,} tokens), so the vocabulary is empty. Lower --min-count{hint}. "
+        "The tokens are kept, so the next run starts from them."
     )
 
 
@@ -226,18 +246,63 @@ def train(
     `on_epoch(report)` after every epoch, and `on_progress(stage, done, total)` during long
     preparation stages (GloVe's co-occurrence counting).
     """
-    if config.algo == "glove":
-        from embedcli.glove_train import train_glove_model
+    epochs_done = 0
 
-        return train_glove_model(
-            corpus,
-            config,
-            _resolve_workers(config.workers),
-            on_start=on_start,
-            on_epoch=on_epoch,
-            on_progress=on_progress,
+    def counted(report: EpochReport) -> None:
+        nonlocal epochs_done
+        epochs_done = report.epoch
+        if on_epoch:
+            on_epoch(report)
+
+    try:
+        if config.algo == "glove":
+            from embedcli.glove_train import train_glove_model
+
+            return train_glove_model(
+                corpus,
+                config,
+                _resolve_workers(config.workers),
+                on_start=on_start,
+                on_epoch=counted,
+                on_progress=on_progress,
+            )
+        return _train_gensim(corpus, config, on_start=on_start, on_epoch=counted)
+    except KeyboardInterrupt as exc:
+        # gensim cannot continue from the middle of a run, so the next one starts over.
+        interrupts.describe(
+            exc,
+            f"training {config.algo} stopped in epoch {epochs_done + 1} of {config.epochs}; "
+            "nothing was saved",
+            "train from the start (the tokens are reused)",
         )
-    return _train_gensim(corpus, config, on_start=on_start, on_epoch=on_epoch)
+        raise
+
+
+MARKER_SUFFIX = ".training"
+
+
+@contextmanager
+def restart_marker(out_dir: Path) -> Iterator[bool]:
+    """Leave `.<name>.training` next to `out_dir` while training into it; yield whether an
+    earlier run left one behind, i.e. was interrupted (Ctrl-C, SIGTERM, SIGKILL, power cut).
+
+    The marker goes when the block ends, except on an interruption, so the next run can say
+    that it starts over. A run that fails for another reason removes it.
+    """
+    out_dir = Path(out_dir)
+    marker = out_dir.with_name(f".{out_dir.name}{MARKER_SUFFIX}")
+    earlier = marker.is_file()
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    started = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    marker.write_text(json.dumps({"pid": os.getpid(), "started_at": started}) + "\n")
+    try:
+        yield earlier
+    except KeyboardInterrupt:
+        raise
+    except BaseException:
+        marker.unlink(missing_ok=True)
+        raise
+    marker.unlink(missing_ok=True)
 
 
 def _train_gensim(corpus, config, *, on_start, on_epoch) -> TrainResult:

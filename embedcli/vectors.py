@@ -8,10 +8,12 @@ themselves excluded from the answers.
 from __future__ import annotations
 
 import difflib
+import re
 import unicodedata
+import weakref
 from dataclasses import dataclass
 
-from embedcli.errors import EmbedcliError, VocabularyError
+from embedcli.errors import EmbedcliError, OptionsError, VocabularyError
 from embedcli.models import Model
 
 METHODS = ("add", "mul")
@@ -56,7 +58,7 @@ class Analogy:
 
 def check_topn(topn: int) -> None:
     if topn < 1:
-        raise EmbedcliError(f"--topn {topn} asks for no answers: give a number of 1 or more.")
+        raise OptionsError(f"--topn {topn} asks for no answers: give a number of 1 or more.")
 
 
 def builds_unseen_words(model: Model) -> bool:
@@ -74,6 +76,7 @@ def require_words(model: Model, words: list[str]) -> list[str]:
     for word in words:
         if word in model.kv.key_to_index:
             continue
+        _refuse_unseen_script(model, word)
         if builds_unseen_words(model) and _has_ngrams(model.kv, word):
             oov.append(word)
             continue
@@ -85,6 +88,70 @@ def require_words(model: Model, words: list[str]) -> list[str]:
     return oov
 
 
+# Writing systems a query word can be in, and the letters that show each one.
+SCRIPTS = {
+    "Hangul": "\u1100-\u11ff\u3130-\u318f\ua960-\ua97f\uac00-\ud7a3\ud7b0-\ud7ff",
+    "Latin": "A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f\u1e00-\u1eff",
+    "Cyrillic": "\u0400-\u04ff",
+    "Greek": "\u0370-\u03ff",
+    "Han": "\u3400-\u4dbf\u4e00-\u9fff",
+    "Kana": "\u3040-\u30ff",
+    "Arabic": "\u0600-\u06ff",
+    "Hebrew": "\u0590-\u05ff",
+    "Thai": "\u0e00-\u0e7f",
+    "Devanagari": "\u0900-\u097f",
+}
+_SCRIPT_PATTERNS = {name: re.compile(f"[{letters}]") for name, letters in SCRIPTS.items()}
+LANGUAGE_NAMES = {"ko": "Korean", "en": "English"}
+
+
+def scripts_of(text: str) -> set[str]:
+    """The writing systems (of SCRIPTS) that `text` has letters of."""
+    return {name for name, pattern in _SCRIPT_PATTERNS.items() if pattern.search(text)}
+
+
+_VOCABULARY_SCRIPTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _vocabulary_scripts(model: Model) -> set[str]:
+    """The scripts of a model's words: one pass over the vocabulary per loaded model."""
+    found = _VOCABULARY_SCRIPTS.get(model.kv)
+    if found is None:
+        found = _VOCABULARY_SCRIPTS[model.kv] = scripts_of("\n".join(model.kv.index_to_key))
+    return found
+
+
+def _refuse_unseen_script(model: Model, word: str) -> None:
+    """A word in a script the model has no words in gets no useful suggestions or n-grams."""
+    wanted = scripts_of(word)
+    known = _vocabulary_scripts(model)
+    if not wanted or wanted & known:
+        return
+    lang = _language_name(model, known)
+    raise VocabularyError(
+        f"{word!r} is written in {' and '.join(sorted(wanted))}, and {model.name} has no words "
+        f"in that script: it was trained on {lang} text. Query it with {lang} words, or use "
+        "a model trained on text in that script."
+    )
+
+
+def _language_name(model: Model, known: set[str]) -> str:
+    """The model's language from its card, else the scripts of its vocabulary."""
+    from embedcli.tokenizers import TOKENIZER_LANGUAGES
+
+    card = model.card
+    tokenizer = card.get("tokenizer")
+    options = tokenizer.get("options") if isinstance(tokenizer, dict) else None
+    name = options.get("tokenizer") if isinstance(options, dict) else None
+    lang = TOKENIZER_LANGUAGES.get(name)
+    corpus = card.get("corpus")
+    if lang is None and isinstance(corpus, dict):
+        lang = corpus.get("lang")
+    if lang in LANGUAGE_NAMES:
+        return LANGUAGE_NAMES[lang]
+    return f"{'/'.join(sorted(known))}-script" if known else "non-alphabetic"
+
+
 def _has_ngrams(kv, word: str) -> bool:
     from gensim.models.fasttext import ft_ngram_hashes
 
@@ -93,9 +160,27 @@ def _has_ngrams(kv, word: str) -> bool:
 
 def vectors_of(model: Model, words: list[str]) -> tuple[list, list[str]]:
     """The vectors of `words` (built from n-grams where needed) and which ones were OOV."""
+    words = [canonical(model, word) for word in words]
     _refuse_repeats(words)
     oov = require_words(model, words)
     return [model.kv.get_vector(word) for word in words], oov
+
+
+def canonical(model: Model, word: str) -> str:
+    """The vocabulary's spelling of `word` when the two differ only in Unicode normalisation.
+
+    Some terminals and file systems (macOS) hand over Hangul decomposed into jamo (NFD), which
+    looks the same as the composed form (NFC) the tokenizers write but is another string.
+    """
+    if word in model.kv.key_to_index:
+        return word
+    composed = unicodedata.normalize("NFC", word)
+    return composed if composed in model.kv.key_to_index else word
+
+
+def check_method(method: str) -> None:
+    if method not in METHODS:
+        raise OptionsError(f"Unknown --method {method!r}: use add (3CosAdd) or mul (3CosMul).")
 
 
 def suggest(word: str, vocabulary: list[str], n: int = 5, cutoff: float = 0.6) -> list[str]:
@@ -119,10 +204,11 @@ def similar(
     model: Model, positive: list[str], negative: list[str] | None = None, topn: int = 10
 ) -> Similar:
     """The `topn` words nearest to the sum of `positive` minus `negative` (inputs excluded)."""
-    negative = negative or []
     check_topn(topn)
     if not positive:
         raise EmbedcliError("Give at least one word to find neighbours of.")
+    positive = [canonical(model, word) for word in positive]
+    negative = [canonical(model, word) for word in negative or []]
     _refuse_repeats(positive + negative)
     oov = require_words(model, positive + negative)
     found = model.kv.most_similar(positive=positive, negative=negative, topn=topn)
@@ -135,8 +221,8 @@ def analogy(
 ) -> Analogy:
     """Answer "a is to b as c is to ?" with b - a + c (inputs excluded)."""
     check_topn(topn)
-    if method not in METHODS:
-        raise EmbedcliError(f"Unknown --method {method!r}: use add (3CosAdd) or mul (3CosMul).")
+    check_method(method)
+    a, b, c = (canonical(model, word) for word in (a, b, c))
     _refuse_repeats([a, b, c])
     oov = require_words(model, [a, b, c])
     if method == "mul":

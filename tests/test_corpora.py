@@ -87,10 +87,20 @@ def test_truncated_gzip_is_a_corpus_error(tmp_path):
         read(path)
 
 
-def test_not_utf8_is_a_corpus_error(tmp_path):
+def test_korean_cp949_is_read_with_a_notice(tmp_path):
     path = tmp_path / "cp949.txt"
     path.write_bytes("영화 리뷰\n".encode("cp949"))
-    with pytest.raises(CorpusError, match="not .*UTF-8"):
+    notices = []
+    source = resolve_corpus(str(path), on_notice=notices.append)
+    assert source.encoding == "cp949"
+    assert list(iter_documents(source)) == ["영화 리뷰"]
+    assert len(notices) == 1 and "CP949 (EUC-KR)" in notices[0]
+
+
+def test_not_utf8_and_not_korean_is_a_corpus_error(tmp_path):
+    path = tmp_path / "latin1.txt"
+    path.write_bytes("crème brûlée\n".encode("latin-1"))
+    with pytest.raises(CorpusError, match="not UTF-8 text: byte 0xe8 at offset 2 .*--encoding"):
         read(path)
 
 

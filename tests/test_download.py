@@ -44,8 +44,9 @@ class Server:
 def _make_handler(server: Server) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         """/files/<name>: the file; /truncated/<name>: half of it, announcing all of it plus
-        some; /nolength/<name>: the file without Content-Length; /slow: nothing, until the
-        test ends; anything else: 404."""
+        some; /nolength/<name>: the file without Content-Length; /ranged/<name>: the file
+        with an ETag, honouring Range and If-Range; /slow: nothing, until the test ends;
+        anything else: 404."""
 
         def do_GET(self) -> None:  # noqa: N802 - the name http.server dispatches to
             server.requests.append((self.path, dict(self.headers.items())))
@@ -54,10 +55,13 @@ def _make_handler(server: Server) -> type[BaseHTTPRequestHandler]:
             if kind == "slow":
                 server.release.wait(5)
                 return
-            if kind not in ("files", "truncated", "nolength") or not name or not source.is_file():
+            if kind not in ("files", "truncated", "nolength", "ranged") or not source.is_file():
                 self.send_error(404, "Not Found")
                 return
             data = source.read_bytes()
+            if kind == "ranged":
+                self._ranged(data)
+                return
             self.send_response(200)
             self.send_header("Content-Type", "application/octet-stream")
             if kind == "files":
@@ -67,6 +71,23 @@ def _make_handler(server: Server) -> type[BaseHTTPRequestHandler]:
                 data = data[: len(data) // 2]
             self.end_headers()
             self.wfile.write(data)
+
+        def _ranged(self, data: bytes) -> None:
+            etag = f'"{_sha(data)[:16]}"'
+            wanted = self.headers.get("Range", "")
+            start = 0
+            if wanted.startswith("bytes=") and self.headers.get("If-Range", etag) == etag:
+                start = int(wanted[len("bytes=") :].rstrip("-"))
+            if start >= len(data) > 0:
+                self.send_error(416, "Range Not Satisfiable")
+                return
+            self.send_response(206 if start else 200)
+            if start:
+                self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
+            self.send_header("Content-Length", str(len(data) - start))
+            self.send_header("ETag", etag)
+            self.end_headers()
+            self.wfile.write(data[start:])
 
         def log_message(self, format: str, *args: object) -> None:  # noqa: A002
             pass
@@ -358,3 +379,104 @@ def test_unwritable_cache_is_a_download_error(server: Server, tmp_path: Path) ->
 def test_invalid_pinned_checksum_is_a_bug(tmp_path: Path) -> None:
     with pytest.raises(ValueError):
         fetch("http://127.0.0.1:9/x", sha256="abc", cache_dir=tmp_path)
+
+
+def _interrupt_after_first_chunk(done: int, total: int | None) -> None:
+    if done > 0:
+        raise KeyboardInterrupt
+
+
+def test_interrupted_download_is_resumed_with_a_range_request(
+    server: Server, tmp_path: Path
+) -> None:
+    server.publish("ratings.txt")
+    url = server.url("ranged/ratings.txt")
+    folder = tmp_path / "c" / "resumable"
+
+    with pytest.raises(KeyboardInterrupt) as stopped:
+        fetch(
+            url,
+            name="resumable",
+            cache_dir=tmp_path / "c",
+            on_progress=_interrupt_after_first_chunk,
+        )
+
+    assert stopped.value.then == "resume the download"
+    assert not (folder / "ratings.txt").exists()
+    assert _leftovers(folder) == [".ratings.txt.part", ".ratings.txt.part.json"]
+    kept = (folder / ".ratings.txt.part").read_bytes()
+    assert kept == PAYLOAD[: len(kept)] and 0 < len(kept) < len(PAYLOAD)
+    seen: list[tuple[int, int | None]] = []
+
+    path = fetch(
+        url,
+        name="resumable",
+        cache_dir=tmp_path / "c",
+        on_progress=lambda d, t: seen.append((d, t)),
+    )
+
+    assert path.read_bytes() == PAYLOAD
+    headers = server.requests[-1][1]
+    assert headers["Range"] == f"bytes={len(kept)}-"
+    assert headers["If-Range"] == f'"{_sha(PAYLOAD)[:16]}"'
+    assert seen[0] == (len(kept), len(PAYLOAD))  # progress starts at what was kept
+    meta = json.loads(path.with_name("ratings.txt.meta.json").read_text())
+    assert meta["sha256"] == _sha(PAYLOAD)  # of the whole file, kept bytes included
+    assert _leftovers(folder) == []
+
+
+def test_file_changed_upstream_since_the_interruption_is_downloaded_whole(
+    server: Server, tmp_path: Path
+) -> None:
+    server.publish("ratings.txt")
+    url = server.url("ranged/ratings.txt")
+    with pytest.raises(KeyboardInterrupt):
+        fetch(
+            url, name="changed", cache_dir=tmp_path / "c", on_progress=_interrupt_after_first_chunk
+        )
+    changed = b"a new version of the corpus\n" * 20_000
+    server.publish("ratings.txt", changed)
+
+    path = fetch(url, name="changed", cache_dir=tmp_path / "c")
+
+    assert path.read_bytes() == changed  # If-Range did not match: 200 and the whole new file
+    assert "Range" in server.requests[-1][1]
+    assert _leftovers(path.parent) == []
+
+
+def test_pinned_download_is_resumed_even_without_a_version(server: Server, tmp_path: Path) -> None:
+    # /files/ sends no ETag or Last-Modified and ignores Range; the pinned checksum makes a
+    # resume safe to try, and the server's 200 makes it start over.
+    url = server.publish("ratings.txt")
+    with pytest.raises(KeyboardInterrupt):
+        fetch(
+            url,
+            sha256=_sha(PAYLOAD),
+            name="pinned",
+            cache_dir=tmp_path / "c",
+            on_progress=_interrupt_after_first_chunk,
+        )
+    assert _leftovers(tmp_path / "c" / "pinned") == [".ratings.txt.part", ".ratings.txt.part.json"]
+
+    path = fetch(url, sha256=_sha(PAYLOAD), name="pinned", cache_dir=tmp_path / "c")
+
+    assert path.read_bytes() == PAYLOAD
+    assert server.requests[-1][1]["Range"].startswith("bytes=")
+    assert "If-Range" not in server.requests[-1][1]
+    assert _leftovers(path.parent) == []
+
+
+def test_kept_part_longer_than_the_file_starts_over(server: Server, tmp_path: Path) -> None:
+    server.publish("ratings.txt")
+    url = server.url("ranged/ratings.txt")
+    with pytest.raises(KeyboardInterrupt):
+        fetch(
+            url, name="longer", cache_dir=tmp_path / "c", on_progress=_interrupt_after_first_chunk
+        )
+    part = tmp_path / "c" / "longer" / ".ratings.txt.part"
+    part.write_bytes(PAYLOAD + b"more")  # 416 for its Range
+
+    path = fetch(url, name="longer", cache_dir=tmp_path / "c")
+
+    assert path.read_bytes() == PAYLOAD
+    assert _leftovers(path.parent) == []

@@ -176,7 +176,7 @@ def test_choose_tokenizer_order(tokenizer, lang, corpus_lang, expected):
         ("okt", "en", "--lang en means --tokenizer english, not okt"),
         ("english", "ko", "--lang ko means --tokenizer okt, not english"),
         (None, "fr", "Unknown --lang 'fr'"),
-        ("mecab", None, "Unknown tokenizer 'mecab'"),
+        ("kkma", None, "Unknown tokenizer 'kkma'"),
     ],
 )
 def test_choose_tokenizer_refuses(tokenizer, lang, message):

@@ -46,7 +46,7 @@ def test_fingerprint_changes_with_every_option():
     assert TokenizeOptions().fingerprint() == base.fingerprint()
 
 
-@pytest.mark.parametrize("kwargs", [{"tokenizer": "mecab"}, {"clean": "latin"}, {"max_repeat": -1}])
+@pytest.mark.parametrize("kwargs", [{"tokenizer": "kkma"}, {"clean": "latin"}, {"max_repeat": -1}])
 def test_bad_options(kwargs):
     with pytest.raises(OptionsError):
         TokenizeOptions(**kwargs)
@@ -78,4 +78,4 @@ def test_english_defaults_keep_everything():
     assert default_options("okt").max_repeat == 3
     assert default_options("okt", max_repeat=0).max_repeat == 0
     with pytest.raises(OptionsError, match="Unknown tokenizer"):
-        default_options("mecab")
+        default_options("kkma")

@@ -1,0 +1,48 @@
+"""The worker pool behind the tokenizer: order, errors, deaths and time-outs."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import pytest
+
+from embedcli.workers import RemoteTraceback, WorkerFailure, WorkerPool
+from tests.processes import sleep_for, slow_first_square
+
+
+def test_results_come_in_input_order_when_the_window_fills_behind_a_slow_task():
+    with WorkerPool(2, slow_first_square) as pool:
+        # While task 0 sleeps, the other worker finishes the rest of the window.
+        assert list(pool.imap(range(20), window=4)) == [n * n for n in range(20)]
+
+
+def test_an_error_in_a_task_is_raised_with_the_workers_traceback():
+    with WorkerPool(1, slow_first_square) as pool, pytest.raises(ValueError) as caught:
+        list(pool.imap([1, -2, 3], window=2))
+    assert str(caught.value) == "negative: -2"
+    assert isinstance(caught.value.__cause__, RemoteTraceback)
+    assert "slow_first_square" in str(caught.value.__cause__)
+
+
+def test_a_task_past_the_time_out_stops_the_run_and_its_workers():
+    pool = WorkerPool(2, sleep_for, timeout=0.5)
+    processes = [w.process for w in pool._workers]
+    started = time.monotonic()
+    with pool, pytest.raises(WorkerFailure) as caught:
+        list(pool.imap([0.0, 30.0, 0.0], window=4))
+    assert time.monotonic() - started < 10
+    assert (caught.value.kind, caught.value.task, caught.value.payload) == ("timeout", 1, 30.0)
+    assert all(not p.is_alive() for p in processes)
+
+
+def test_a_killed_worker_is_reported_at_once():
+    pool = WorkerPool(1, sleep_for)
+    victim = pool._workers[0].process.pid
+    with pool, pytest.raises(WorkerFailure) as caught:
+        for _ in pool.imap([0.0, 30.0], window=2):
+            os.kill(victim, signal.SIGKILL)
+    assert caught.value.kind == "died"
+    assert caught.value.pid == victim
+    assert caught.value.detail == "was killed by SIGKILL"

@@ -35,6 +35,18 @@ def runner() -> CliRunner:
     return CliRunner()
 
 
+def assert_one_error(result, *needles, code=1):
+    """Exit code, exactly one `Error:` line on stderr holding every needle, nothing on stdout."""
+    assert result.exit_code == code, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("Error: "), lines[0]
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+    assert "Traceback" not in result.output
+    assert result.stdout == ""
+
+
 def nsmc_head(n: int) -> str:
     """The header and the first n rows of the shipped NSMC ratings."""
     with open(SHIPPED_NSMC, encoding="utf-8") as handle:

@@ -18,7 +18,7 @@ import pytest
 
 from embedcli import models
 from embedcli.cli import app
-from tests.conftest import TOY_VECTORS, write_model_dir
+from tests.conftest import TOY_VECTORS, assert_one_error, write_model_dir
 
 WORDS = list(TOY_VECTORS)
 MATRIX = np.array([TOY_VECTORS[w] for w in WORDS], dtype=np.float32)
@@ -31,18 +31,6 @@ COMMANDS = {
     "export-tsv": lambda m: ["export-tsv", "-o", "projector", "--model", str(m)],
     "evaluate": lambda m: ["evaluate", str(m)],
 }
-
-
-def assert_one_error(result, *needles, code=1):
-    """Exit code, exactly one `Error:` line on stderr holding every needle, nothing on stdout."""
-    assert result.exit_code == code, result.output
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("Error: "), lines[0]
-    for needle in needles:
-        assert needle in lines[0], lines[0]
-    assert "Traceback" not in result.output
-    assert result.stdout == ""
 
 
 def run_everywhere(runner, tmp_path, path, *needles):

@@ -10,7 +10,7 @@ import pytest
 
 from embedcli import models
 from embedcli.cli import app
-from tests.conftest import write_model_dir
+from tests.conftest import assert_one_error, write_model_dir
 
 ENGLISH = {
     "man": [1.0, 0.0, 0.0, 0.0],
@@ -26,17 +26,6 @@ KOREAN = {
     "여왕": [0.0, 1.0, 1.0, 0.0],
     "사과": [0.0, 0.0, 0.0, 1.0],
 }
-
-
-def assert_one_error(result, *needles, code=1):
-    assert result.exit_code == code, result.output
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("Error: "), lines[0]
-    for needle in needles:
-        assert needle in lines[0], lines[0]
-    assert "Traceback" not in result.output
-    assert result.stdout == ""
 
 
 def model_with_card(path, vectors, tokenizer=None, lang=None):

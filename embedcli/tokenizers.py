@@ -20,6 +20,7 @@ import hashlib
 import json
 import os
 import re
+import tempfile
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
@@ -153,6 +154,8 @@ def _start_jvm(jpype) -> None:
         # One worker per core: a serial collector keeps the JVM from fighting its siblings
         # for cores with parallel GC threads.
         "-XX:+UseSerialGC",
+        # a crash report goes to the temp dir, not into the user's working directory
+        "-XX:ErrorFile=" + os.path.join(tempfile.gettempdir(), "embedcli-jvm-crash-%p.log"),
         classpath=classpath,
         convertStrings=True,
     )

@@ -14,7 +14,9 @@ gone exits when its pipe closes.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
+import os
 import pickle
 import signal
 import time
@@ -26,6 +28,7 @@ from multiprocessing.connection import wait
 from embedcli import interrupts
 
 STOP_GRACE_SECONDS = 2.0  # how long stopped workers get before SIGKILL
+EXIT_GRACE_SECONDS = 5.0  # how long finished workers get to exit on their own
 # A worker may take this long to start (its initializer), if the time-out per task is shorter:
 # a JVM's start is slow on a busy machine, and has nothing to do with the documents.
 START_SECONDS = 120.0
@@ -83,6 +86,9 @@ class _Worker:
 
 def _worker_main(conn, position, initializer, initargs, function) -> None:
     global _position
+    # Results go to the parent's stdout; anything a worker or its JVM prints (a JVM crash
+    # report, say) must not end up among them.
+    os.dup2(2, 1)
     # The parent spawned us with SIGINT blocked; ignore it, then unblock (a pending one is
     # dropped). A JVM started later sees SIGINT ignored and leaves it so.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -161,8 +167,8 @@ class WorkerPool:
     def __enter__(self) -> WorkerPool:
         return self
 
-    def __exit__(self, *exc) -> None:
-        self.close()
+    def __exit__(self, exc_type, *rest) -> None:
+        self.close(graceful=exc_type is None)
 
     def imap(self, payloads: Iterable, window: int) -> Iterator:
         """Results of `function(payload)` in input order, with at most `window` tasks taken
@@ -280,10 +286,21 @@ class WorkerPool:
             worker.ready,
         )
 
-    def close(self) -> None:
-        """Stop every worker: SIGTERM, then SIGKILL for any still there after a grace time."""
+    def close(self, graceful: bool = False) -> None:
+        """Stop every worker: SIGTERM, then SIGKILL for any still there after a grace time.
+
+        graceful: first ask each worker to return (its JVM then shuts down normally); a JVM
+        that gets SIGTERM while busy can crash in its signal handler.
+        """
         with interrupts.deferred():
             processes = [w.process for w in self._workers if w.process.pid is not None]
+            if graceful:
+                for worker in self._workers:
+                    with contextlib.suppress(OSError, ValueError):
+                        worker.conn.send(None)
+                deadline = time.monotonic() + EXIT_GRACE_SECONDS
+                for process in processes:
+                    process.join(max(0.0, deadline - time.monotonic()))
             for process in processes:
                 if process.exitcode is None:
                     process.terminate()

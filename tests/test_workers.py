@@ -46,3 +46,13 @@ def test_a_killed_worker_is_reported_at_once():
     assert caught.value.kind == "died"
     assert caught.value.pid == victim
     assert caught.value.detail == "was killed by SIGKILL"
+
+
+def test_finished_workers_exit_on_their_own_instead_of_being_terminated():
+    # A JVM that gets SIGTERM while shutting down can crash; after a normal run the workers
+    # are asked to return and exit with code 0.
+    pool = WorkerPool(2, slow_first_square)
+    processes = [w.process for w in pool._workers]
+    with pool:
+        assert list(pool.imap(range(4), window=2)) == [0, 1, 4, 9]
+    assert [p.exitcode for p in processes] == [0, 0]

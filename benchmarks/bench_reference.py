@@ -24,30 +24,19 @@ import json
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_glove import prepare_tokens  # noqa: E402
-from bench_spine import REPO, tree_rss_kib  # noqa: E402
+from bench_spine import REPO, watch_rss  # noqa: E402
 
 
 def run_marked(cmd: list[str], marks: dict[str, str], stdin=None, stdout=None, cwd=None) -> dict:
     """Run cmd, sampling tree RSS; record when each marker first/last appears on stderr."""
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, stdin=stdin, stdout=stdout, stderr=subprocess.PIPE, cwd=cwd)
-    peak = 0
-    done = threading.Event()
-
-    def sample() -> None:
-        nonlocal peak
-        while not done.is_set():
-            peak = max(peak, tree_rss_kib(proc.pid))
-            done.wait(0.2)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
+    stop = watch_rss(proc.pid)
     seen: dict[str, list[float]] = {}
     log = b""
     while True:
@@ -61,8 +50,7 @@ def run_marked(cmd: list[str], marks: dict[str, str], stdin=None, stdout=None, c
             if marker in recent:
                 seen.setdefault(name, [now, now])[1] = now
     proc.wait()
-    done.set()
-    sampler.join()
+    peak = stop()
     wall = time.perf_counter() - started
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}): {log[-2000:]!r}")

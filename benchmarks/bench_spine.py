@@ -50,24 +50,35 @@ def tree_rss_kib(root: int) -> int:
     return total
 
 
-def run(cmd: list[str], env: dict | None = None, check: bool = True) -> dict:
-    """Run a command, sampling the process tree's RSS every 0.2 s."""
-    started = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+def watch_rss(pid: int):
+    """Sample a process tree's RSS every 0.2 s in a thread; call the result to stop: peak KiB."""
     peak = 0
     done = threading.Event()
 
     def sample() -> None:
         nonlocal peak
         while not done.is_set():
-            peak = max(peak, tree_rss_kib(proc.pid))
+            peak = max(peak, tree_rss_kib(pid))
             done.wait(0.2)
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
+
+    def stop() -> int:
+        done.set()
+        sampler.join()
+        return peak
+
+    return stop
+
+
+def run(cmd: list[str], env: dict | None = None, check: bool = True) -> dict:
+    """Run a command, sampling the process tree's RSS every 0.2 s."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    stop = watch_rss(proc.pid)
     stdout, stderr = proc.communicate()
-    done.set()
-    sampler.join()
+    peak = stop()
     wall = time.perf_counter() - started
     if check and proc.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{stderr}")

@@ -10,16 +10,48 @@ from __future__ import annotations
 
 import functools
 import os
+import sys
 import time
 from pathlib import Path
 from typing import Annotated
 
 import typer
+import typer.core
+from typer.exceptions import TyperException
 
 from embedcli import __version__, console, interrupts
 from embedcli.errors import EmbedcliError, OptionsError
 
+class _OneLineUsageErrors(typer.core.TyperGroup):
+    """Click's own usage errors (unknown command, `--topn abc`) as one `Error:` line, exit 2.
+
+    Typer would print the usage and a framed error box; every other error here is one line
+    saying what is wrong and what to do, so these are too. Running with no arguments still
+    prints the help.
+    """
+
+    def main(self, *args, standalone_mode: bool = True, **kwargs):
+        if not standalone_mode:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        try:
+            code = super().main(*args, standalone_mode=False, **kwargs)
+        except TyperException as exc:
+            if type(exc).__name__ == "NoArgsIsHelpError" or not hasattr(exc, "format_message"):
+                exc.show()
+                sys.exit(getattr(exc, "exit_code", 2))
+            ctx = getattr(exc, "ctx", None)
+            hint = f" See '{ctx.command_path if ctx is not None else self.name} -h'."
+            message = exc.format_message().rstrip()
+            console.error(message + ("" if message.endswith((".", "?", "!")) else ".") + hint)
+            sys.exit(exc.exit_code)
+        except typer.Abort:
+            console.error("Aborted.")
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
 app = typer.Typer(
+    cls=_OneLineUsageErrors,
     name="embedcli",
     help="Train and explore word embeddings, Korean first: NSMC -> Okt -> Word2Vec in one tool.",
     no_args_is_help=True,

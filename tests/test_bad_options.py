@@ -124,3 +124,41 @@ def test_existing_output_is_refused_before_tokenizing(runner, tmp_path, corpus):
     assert [p.name for p in out.iterdir()] == ["keep.txt"]
     assert not (tmp_path / "cache").exists()
     assert not (tmp_path / "model.lock").exists()
+
+
+@pytest.mark.parametrize(
+    "args, needle, hint",
+    [
+        (["similar", "x", "--topn", "abc"], "Invalid value for '--topn'", "embedcli similar -h"),
+        (["simlar", "x"], "No such command 'simlar'. Did you mean 'similar'?", "embedcli -h"),
+        (["train", "--bogus"], "No such option: --bogus", "embedcli train -h"),
+        (["analogy"], "Missing argument", "embedcli analogy -h"),
+        (["train", "--workers"], "Option '--workers' requires an argument", "embedcli -h"),
+    ],
+)
+def test_parse_errors_are_one_line_not_a_usage_box(runner, args, needle, hint):
+    result = runner.invoke(app, args, prog_name="embedcli")
+    assert_usage_error(result, needle, f"See '{hint}'.")
+    assert "╭" not in result.stderr
+
+
+def test_no_arguments_still_prints_the_help(runner):
+    result = runner.invoke(app, [], prog_name="embedcli")
+    assert "Usage: embedcli [OPTIONS] COMMAND" in result.output
+    assert "similar" in result.output and "Error" not in result.output
+
+
+def test_the_console_script_gives_the_same_one_line(tmp_path):
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "embedcli", "similar", "x", "--topn", "abc"],
+        capture_output=True, text=True, cwd=tmp_path, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr.strip().splitlines() == [
+        "Error: Invalid value for '--topn' / '-n': Input should be a valid integer, unable to "
+        "parse string as an integer. See 'embedcli similar -h'."
+    ]

@@ -216,15 +216,17 @@ class WorkerPool:
             self._fail(worker, "died", self._death(worker))
 
     def _wait(self, busy: list[_Worker]) -> list[_Worker]:
-        """The busy workers with a reply ready; raises WorkerFailure for a dead or late one."""
+        """The workers with a message ready; raises WorkerFailure for a dead or late one."""
         while True:
             timeout = None
             if self.timeout is not None:
                 now = time.monotonic()
                 timeout = max(0.0, min(self._deadline(w) for w in busy) - now)
             sentinels = {w.process.sentinel: w for w in self._workers}
-            ready = wait([w.conn for w in busy] + list(sentinels), timeout)
-            replied = [w for w in busy if w.conn in ready]
+            # Every worker's pipe, not only the busy ones': one without a task yet may have
+            # sent why it could not start, then exited. Its message comes before its death.
+            ready = wait([w.conn for w in self._workers] + list(sentinels), timeout)
+            replied = [w for w in self._workers if w.conn in ready]
             if replied:
                 return replied
             for sentinel in ready:

@@ -266,3 +266,16 @@ def slow_first_square(n: int) -> int:
 def sleep_for(seconds: float) -> float:
     time.sleep(seconds)
     return seconds
+
+
+def start_unless_chosen(path: str) -> None:
+    """A WorkerPool initializer for the tests: waits until the test writes the pid of the
+    worker it chose into `path`; that one starts after a pause, every other one fails at once."""
+    deadline = time.monotonic() + 30
+    while not os.path.exists(path) or not Path(path).read_text():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{path} never written")
+        time.sleep(0.01)
+    if int(Path(path).read_text()) != os.getpid():
+        raise ValueError(f"worker {os.getpid()} cannot start")
+    time.sleep(1.0)

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from embedcli.workers import RemoteTraceback, WorkerFailure, WorkerPool
-from tests.processes import sleep_for, slow_first_square
+from tests.processes import sleep_for, slow_first_square, start_unless_chosen
 
 
 def test_results_come_in_input_order_when_the_window_fills_behind_a_slow_task():
@@ -56,3 +56,17 @@ def test_finished_workers_exit_on_their_own_instead_of_being_terminated():
     with pool:
         assert list(pool.imap(range(4), window=2)) == [0, 1, 4, 9]
     assert [p.exitcode for p in processes] == [0, 0]
+
+
+def test_a_worker_without_a_task_that_cannot_start_says_why(tmp_path):
+    # One task for two workers: the one without a task sends why it cannot start, then exits
+    # (status 0). Its message is read before its exit is taken for a death.
+    chosen = tmp_path / "chosen"
+    pool = WorkerPool(
+        2, slow_first_square, initializer=start_unless_chosen, initargs=(str(chosen),)
+    )
+    busy = pool._workers[-1].process  # the pool hands the first task to its last worker
+    with pool, pytest.raises(ValueError) as caught:
+        chosen.write_text(str(busy.pid))
+        list(pool.imap([3], window=1))
+    assert "cannot start" in str(caught.value)

@@ -22,6 +22,7 @@ from typer.exceptions import TyperException
 from embedcli import __version__, console, interrupts
 from embedcli.errors import EmbedcliError, OptionsError
 
+
 class _OneLineUsageErrors(typer.core.TyperGroup):
     """Click's own usage errors (unknown command, `--topn abc`) as one `Error:` line, exit 2.
 
@@ -862,8 +863,8 @@ def tokenizers(fmt: OutFormatOpt = "table") -> None:
         columns,
         fmt,
         title="Tokenizers",
-        caption="docs/s: NSMC reviews per second per worker process (--workers), measured on "
-        "20,000 reviews (english: lines of the `en` corpus); a ballpark. See BENCHMARKS.md.",
+        caption="docs/s: NSMC reviews per second with --workers 1, measured on the 200K "
+        "reviews (english: lines of the `en` corpus); a ballpark. See BENCHMARKS.md.",
         right=["docs/s"],
     )
 

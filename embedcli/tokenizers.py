@@ -321,6 +321,8 @@ def tokenizer_version(name: str) -> str:
     return "unknown"
 
 
+# Tokenizers whose `--workers` are threads of one process (their `morphs_many`), not processes.
+THREADED = frozenset({"kiwi"})
 MEMO_LIMIT = 500_000  # distinct chunks remembered per process (~100 MB at most)
 # The longest space-free chunk a Korean backend gets in one call; longer ones are cut into
 # pieces of this size. Okt's time per character grows with chunk length (measured: 1,000
@@ -344,18 +346,28 @@ class DocumentTokenizer:
     that is empty after cleaning costs no JVM start.
     """
 
-    def __init__(self, options: TokenizeOptions) -> None:
+    def __init__(self, options: TokenizeOptions, threads: int = 1) -> None:
         self.options = options
+        # Threads of the backend's own (Kiwi's); the other backends have none.
+        self.threads = threads if options.tokenizer in THREADED else 1
         self._stopwords = frozenset(options.stopwords)
         self._backend: Tokenizer | None = None
         self._memo: dict[str, list[str]] = {}
         self._max_chunk = None if options.tokenizer == "english" else MAX_CHUNK_CHARS
 
     def __call__(self, text: str) -> list[str]:
+        return self.assemble(self.chunks(text))
+
+    def chunks(self, text: str) -> list[str]:
+        """The pieces of `text` the backend analyses one by one: cleaned, squashed, split."""
         text = clean_text(text, self.options.clean)
         text = squash_repeats(text, self.options.max_repeat)
+        return list(_bounded(text.split(), self._max_chunk))
+
+    def assemble(self, chunks: list[str]) -> list[str]:
+        """The tokens of a document's chunks, from the memo where it has them."""
         tokens: list[str] = []
-        for chunk in _bounded(text.split(), self._max_chunk):
+        for chunk in chunks:
             found = self._memo.get(chunk)
             if found is None:
                 found = self._tokenize_chunk(chunk)
@@ -366,17 +378,37 @@ class DocumentTokenizer:
             tokens.extend(found)
         return tokens
 
+    def prefetch(self, docs: list[str]) -> list[list[str]]:
+        """Each document's chunks, after analysing every chunk not yet remembered in one call.
+
+        With a backend's own threads (Kiwi's), one call over many texts keeps them all busy;
+        `assemble` then finds every chunk in the memo.
+        """
+        chunked = [self.chunks(doc) for doc in docs]
+        new = list(dict.fromkeys(c for chunks in chunked for c in chunks if c not in self._memo))
+        if new:
+            self.start()
+            if len(self._memo) + len(new) > MEMO_LIMIT:
+                self._memo.clear()
+            for chunk, morphs in zip(new, self._backend.morphs_many(new), strict=True):
+                self._memo[chunk] = self._keep(morphs)
+        return chunked
+
     def start(self) -> None:
         """Start the backend (for Okt, a JVM) now instead of on the first document."""
         if self._backend is None:
             options = self.options
-            backend = TOKENIZERS[options.tokenizer](stem=options.stem, norm=options.norm)
+            extra = {"threads": self.threads} if self.threads > 1 else {}
+            backend = TOKENIZERS[options.tokenizer](stem=options.stem, norm=options.norm, **extra)
             backend.morphs("가")  # Okt loads its dictionaries on its first call
             self._backend = backend
 
     def _tokenize_chunk(self, chunk: str) -> list[str]:
         self.start()
-        return [t for t in self._backend.morphs(chunk) if t not in self._stopwords and t.strip()]
+        return self._keep(self._backend.morphs(chunk))
+
+    def _keep(self, morphs: list[str]) -> list[str]:
+        return [t for t in morphs if t not in self._stopwords and t.strip()]
 
 
 def _bounded(chunks: list[str], size: int | None) -> Iterator[str]:
@@ -393,9 +425,9 @@ def _bounded(chunks: list[str], size: int | None) -> Iterator[str]:
 _worker_tokenizer: DocumentTokenizer | None = None
 
 
-def _init_worker(options: TokenizeOptions) -> None:
+def _init_worker(options: TokenizeOptions, threads: int = 1) -> None:
     global _worker_tokenizer
-    _worker_tokenizer = DocumentTokenizer(options)
+    _worker_tokenizer = DocumentTokenizer(options, threads)
     # Before the first task, so that the JVM's start (seconds on a busy machine) is not
     # counted in that task's time-out.
     _worker_tokenizer.start()
@@ -404,11 +436,17 @@ def _init_worker(options: TokenizeOptions) -> None:
 def _tokenize_chunk(docs: list[str]) -> list[list[str]]:
     # A TokenizerError raised here (e.g. the JVM cannot start) travels back to the parent
     # and is re-raised there.
-    assert _worker_tokenizer is not None
+    tokenizer = _worker_tokenizer
+    assert tokenizer is not None
+    if tokenizer.threads > 1:
+        mark(-1)  # the backend's threads work on the whole task: no single document to name
+        chunked = tokenizer.prefetch(docs)
+    else:
+        chunked = None
     results = []
     for position, doc in enumerate(docs):
         mark(position)  # so that a hang or a crash can be traced to its document
-        results.append(_worker_tokenizer(doc))
+        results.append(tokenizer.assemble(chunked[position]) if chunked else tokenizer(doc))
     return results
 
 
@@ -419,6 +457,18 @@ def check_workers(workers: int | None) -> int:
     if workers < 1:
         raise OptionsError("--workers must be 1 or more (leave it out for one per core).")
     return workers
+
+
+def worker_layout(tokenizer: str, workers: int) -> tuple[int, int]:
+    """(processes, threads per process) for `--workers N` with `tokenizer`.
+
+    Kiwi gets one process running N threads of its own: on the NSMC reviews that is 1.7x the
+    speed of N single-threaded processes in half the memory (one model loaded instead of N;
+    BENCHMARKS.md, issue 6). Every other tokenizer gets N single-threaded processes.
+    """
+    if workers > 1 and tokenizer in THREADED:
+        return 1, workers
+    return workers, 1
 
 
 def default_workers() -> int:
@@ -466,8 +516,13 @@ def tokenize_documents(
     workers = check_workers(workers)
     check_available(options.tokenizer)
     timeout = task_timeout()
+    processes, threads = worker_layout(options.tokenizer, workers)
     pool = WorkerPool(
-        workers, _tokenize_chunk, initializer=_init_worker, initargs=(options,), timeout=timeout
+        processes,
+        _tokenize_chunk,
+        initializer=_init_worker,
+        initargs=(options, threads),
+        timeout=timeout,
     )
     with pool:
         # A bounded window of chunks in flight keeps memory flat on corpora of any size

@@ -16,7 +16,7 @@ import pytest
 from embedcli.cli import app
 from embedcli.corpora import iter_documents, resolve_corpus
 from embedcli.errors import OptionsError, TokenizerError
-from embedcli.korean_backends import PACKAGES, missing_package
+from embedcli.korean_backends import PACKAGES, KiwiTokenizer, missing_package
 from embedcli.tokenized import sidecar_path, tokenize_corpus
 from embedcli.tokenizers import (
     TOKENIZERS,
@@ -26,6 +26,7 @@ from embedcli.tokenizers import (
     default_options,
     tokenize_documents,
     tokenizer_version,
+    worker_layout,
 )
 from tests.conftest import SHIPPED_NSMC, nsmc_head
 
@@ -104,12 +105,41 @@ def test_only_hangul_is_tokenized(pipelines, name):
 
 @pytest.mark.parametrize("name", BACKENDS)
 def test_two_workers_give_the_tokens_of_one_in_order(pipelines, name):
-    """Two spawned workers give what one process gives (--workers 1 runs this same pipeline
-    in one worker; each Kiwi worker loads its model, a few CPU seconds, so one is enough)."""
+    """Two workers give what one process gives (--workers 1 runs this same pipeline in one
+    worker). For Kiwi, the two are threads of one worker process (`worker_layout`)."""
     docs = list(iter_documents(resolve_corpus(str(SHIPPED_NSMC))))[:300]  # tasks of 256 + 44
     two = list(tokenize_documents(docs, default_options(name), workers=2))
     assert two == [tokens(pipelines, name, doc) for doc in docs]
     assert len(two) == 300 and sum(map(len, two)) > 1_500
+
+
+def test_kiwi_workers_are_threads_of_one_process_and_the_others_processes():
+    assert worker_layout("kiwi", 2) == (1, 2)
+    assert worker_layout("kiwi", 1) == (1, 1)
+    for name in ("okt", "mecab", "english"):
+        assert worker_layout(name, 2) == (2, 1)
+        assert worker_layout(name, 1) == (1, 1)
+
+
+@needs_kiwi
+def test_kiwi_threads_give_the_tokens_of_one_thread(pipelines):
+    """One call over a task's new chunks (Kiwi's threads) = one call per chunk, and the memo
+    is filled: assembling the documents calls Kiwi no more."""
+    docs = list(iter_documents(resolve_corpus(str(SHIPPED_NSMC))))[2000:2300]
+    threaded = DocumentTokenizer(default_options("kiwi"), threads=2)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(TOKENIZERS, "kiwi", KiwiTokenizer)  # the real one, with its threads
+        chunked = threaded.prefetch(docs)
+    assert threaded._backend.threads == 2
+
+    class NoMoreCalls:
+        def morphs(self, text):
+            raise AssertionError(f"{text!r} was not analysed by prefetch")
+
+    threaded._backend = NoMoreCalls()
+    got = [threaded.assemble(chunks) for chunks in chunked]
+    assert got == [tokens(pipelines, "kiwi", doc) for doc in docs]
+    assert sum(map(len, got)) > 1_500
 
 
 @pytest.mark.okt

@@ -272,3 +272,25 @@ def test_train_with_mecab_end_to_end(runner, tiny_nsmc, tmp_path):
     assert len(words) == 10 and all(w.strip() for w in words)
     model = load_model(out)
     assert model_language(model.card, model.kv) == ("ko", "tokenizer mecab")
+
+
+@needs_mecab
+def test_mecab_lattice_reading_matches_its_public_parse():
+    """MecabTokenizer.nodes reads MeCab's lattice itself (faster); python-mecab-ko's parse()
+    must give the same tokens, tags, types, expressions and spans."""
+    from embedcli.korean_backends import MecabTokenizer
+
+    mecab = MecabTokenizer()
+    public = MecabTokenizer()
+    public._lattice = None  # the fallback: python-mecab-ko's parse()
+    docs = list(iter_documents(resolve_corpus(str(SHIPPED_NSMC))))[3000:3300]
+    texts = [*docs, "짜증나네요 ㄷㄷ 영화관 했어요", "ㅋㅋㅋ", ""]
+    compared = 0
+    for text in texts:
+        fast = list(mecab.nodes(text))
+        assert fast == list(public.nodes(text)), text
+        compared += len(fast)
+    assert compared > 3_000
+    assert ("네요", "VCP+EC", "Inflect", "이/VCP/*+네요/EC/*", 3, 5) in list(
+        mecab.nodes("짜증나네요")
+    )

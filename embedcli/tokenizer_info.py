@@ -14,11 +14,12 @@ from embedcli.errors import TokenizerError
 from embedcli.korean_backends import backend_version, missing_package
 from embedcli.tokenizers import TOKENIZER_LANGUAGES, TOKENIZERS, tokenizer_version
 
-# Documents per second of `embedcli tokenize --workers 1` over the 200K NSMC reviews, rounded
-# mean of two runs on 2 cores (BENCHMARKS.md, issue 6; English: lines of the shipped `en`
-# corpus, 225 characters on average). A ballpark: the machine's speed drifts, the chunk memo
-# makes larger corpora faster per document, and --workers adds up to the number of cores.
-DOCS_PER_SECOND = {"okt": 500, "kiwi": 1_700, "mecab": 3_900, "english": 30_000}
+# Documents per second of `embedcli tokenize --workers 1` over the 200K NSMC reviews on 2
+# cores, rounded (BENCHMARKS.md, issue 6): okt and kiwi the mean of two runs, mecab the run
+# after it reads MeCab's lattice directly; english: lines of the shipped `en` corpus, 225
+# characters on average. A ballpark: the machine's speed drifts, the chunk memo makes larger
+# corpora faster per document, and --workers adds up to the number of cores.
+DOCS_PER_SECOND = {"okt": 500, "kiwi": 1_700, "mecab": 4_900, "english": 30_000}
 
 DESCRIPTIONS = {
     "okt": "KoNLPy's Okt in a JVM: the textbook's tokenizer",

@@ -146,8 +146,9 @@ class KiwiTokenizer:
     """Kiwi (kiwipiepy), with `threads` threads of its own for `morphs_many`.
 
     `--workers N` with Kiwi runs one worker process whose Kiwi has N threads (the worker pool
-    hands it whole tasks through `morphs_many`): on the NSMC reviews that is 1.7x the speed of
-    N single-threaded processes, in half the memory (BENCHMARKS.md, issue 6).
+    hands it whole tasks through `morphs_many`): on the NSMC reviews, 2 threads ran 1.7x the
+    speed of 2 single-threaded processes in a bare loop, in half the memory (BENCHMARKS.md,
+    issue 6).
     """
 
     name = "kiwi"

@@ -462,9 +462,9 @@ def check_workers(workers: int | None) -> int:
 def worker_layout(tokenizer: str, workers: int) -> tuple[int, int]:
     """(processes, threads per process) for `--workers N` with `tokenizer`.
 
-    Kiwi gets one process running N threads of its own: on the NSMC reviews that is 1.7x the
-    speed of N single-threaded processes in half the memory (one model loaded instead of N;
-    BENCHMARKS.md, issue 6). Every other tokenizer gets N single-threaded processes.
+    Kiwi gets one process running N threads of its own: on the NSMC reviews, 2 threads ran
+    1.7x the speed of 2 single-threaded processes (bare loop) in half the memory (one model
+    loaded instead of N; BENCHMARKS.md, issue 6). Every other tokenizer gets N processes.
     """
     if workers > 1 and tokenizer in THREADED:
         return 1, workers

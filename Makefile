@@ -19,7 +19,7 @@ lint:
 	$(BIN)/ruff check embedcli tests benchmarks
 	$(BIN)/ruff format --check embedcli tests benchmarks
 
-# Every figure in BENCHMARKS.md (about an hour, mostly the textbook's Okt loop, run twice); writes benchmarks/results/.
+# Every figure in BENCHMARKS.md (about two hours, much of it the textbook's Okt loop, run five times); writes benchmarks/results/.
 bench:
 	$(BIN)/python benchmarks/bench_spine.py --out benchmarks/results
 	$(BIN)/python benchmarks/bench_algos.py --out benchmarks/results

@@ -240,6 +240,10 @@ def resolve_corpus(
         lang = None
     if notice and on_notice:
         on_notice(notice)
+    if format == "text" and on_notice:
+        comma = comma_separated(path, encoding)
+        if comma:
+            on_notice(comma)
     return CorpusSource(
         name=known.name if known else path.name,
         path=path.resolve(),
@@ -424,6 +428,29 @@ def _head_bytes(path: Path) -> bytes:
     if not head:
         raise CorpusError(f"Corpus file {path} is empty once decompressed: it holds no text.")
     return head
+
+
+# Column names that say a comma-separated first line is a header, not a sentence.
+_TEXT_COLUMNS = frozenset({"document", "text", "review", "sentence", "content", "comment"})
+
+
+def comma_separated(path: Path, encoding: str = "utf-8") -> str | None:
+    """What to tell the user when a file read as plain text looks comma-separated (named .csv,
+    or a first line such as `id,document,label`): its ids and labels become part of every
+    document. None otherwise."""
+    name = _inner_name(path).lower()
+    first_line = _read_head(path, encoding).lstrip("\ufeff").split("\n", 1)[0].strip()
+    fields = [f.strip().strip('"').lower() for f in first_line.split(",")]
+    header = len(fields) > 1 and any(f in _TEXT_COLUMNS for f in fields)
+    if not (header or name.endswith((".csv", ".csv.gz"))):
+        return None
+    shown = first_line if len(first_line) <= 40 else first_line[:40] + "..."
+    return (
+        f"{path.name} looks comma-separated (first line: '{shown}'), but is read as plain "
+        "text, one document per line, every column included. To read only its text, save "
+        "it tab-separated (TSV): embedcli then reads the 'document' column (or the one "
+        "--text-column names)."
+    )
 
 
 def sniff_format(path: Path, encoding: str = "utf-8") -> str:

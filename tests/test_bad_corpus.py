@@ -419,3 +419,39 @@ def test_five_megabyte_line_without_spaces_through_okt(tmp_path, layout):
     assert "Traceback" not in done.stderr
     tokens = out.read_text(encoding="utf-8").split()
     assert tokens and max(len(t) for t in tokens) <= MAX_CHUNK_CHARS
+
+
+@pytest.mark.parametrize(
+    "name, first_line",
+    [
+        ("reviews.txt", "id,document,label"),
+        ("reviews.txt", '"id","Text","label"'),
+        ("reviews.csv", "9976970,아 더빙.. 진짜 짜증나네요 목소리,0"),
+    ],
+)
+def test_a_comma_separated_file_read_as_text_gets_a_note(runner, tmp_path, name, first_line):
+    corpus = tmp_path / name
+    corpus.write_text(first_line + "\n" + "1,the king and the queen,1\n" * 5, encoding="utf-8")
+    out = tmp_path / "tokens.txt"
+    args = ["tokenize", "-c", str(corpus), "--tokenizer", "english", "-w", "1", "-o", str(out)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    notes = [line for line in result.stderr.splitlines() if line.startswith("Note: ")]
+    assert notes == [
+        f"Note: {name} looks comma-separated (first line: '{first_line[:40]}"
+        + ("..." if len(first_line) > 40 else "")
+        + "'), but is read as plain text, one document per line, every column included. To "
+        "read only its text, save it tab-separated (TSV): embedcli then reads the 'document' "
+        "column (or the one --text-column names)."
+    ]
+    assert out.read_text(encoding="utf-8").splitlines()[1] == "1 the king and the queen 1"
+
+
+def test_prose_with_commas_gets_no_note(runner, tmp_path):
+    corpus = tmp_path / "prose.txt"
+    corpus.write_text("Well, the king, the queen and the man walked.\n" * 5, encoding="utf-8")
+    args = ["tokenize", "-c", str(corpus), "--tokenizer", "english", "-w", "1", "-o",
+            str(tmp_path / "t.txt")]  # fmt: skip
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "Note:" not in result.stderr

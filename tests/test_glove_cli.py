@@ -40,6 +40,10 @@ def test_glove_trains_saves_and_answers_queries(runner, tiny_nsmc, tmp_path):
 
     text = KeyedVectors.load_word2vec_format(str(out / "vectors.glove.txt"), no_header=True)
     assert len(text) == card["vocab_size"]
+    saved = KeyedVectors.load(str(out / "vectors.kv"))
+    assert text.index_to_key == saved.index_to_key
+    np.testing.assert_allclose(text.vectors, saved.vectors, atol=5e-7)
+    np.testing.assert_allclose(saved.vectors, state["W"] + state["W_ctx"], rtol=1e-6)
     first = (out / "vectors.glove.txt").read_text(encoding="utf-8").split("\n", 1)[0]
     assert len(first.split()) == 17  # a word and 16 numbers, not a "V D" header
 

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from embedcli.cli import app
+from tests.conftest import assert_nearest
 
 pytestmark = pytest.mark.okt
 
@@ -50,6 +51,7 @@ def test_glove_trains_saves_and_answers_queries(runner, tiny_nsmc, tmp_path):
     query = runner.invoke(app, ["similar", "영화", "--format", "json", "--topn", "3"])
     assert query.exit_code == 0, query.output
     assert len(json.loads(query.stdout)["results"]) == 3
+    assert_nearest(query, out, ["영화"], 3)
     export = runner.invoke(app, ["export-tsv", "-o", str(tmp_path / "proj"), "--with-counts"])
     assert export.exit_code == 0, export.output
     metadata = (tmp_path / "proj" / "metadata.tsv").read_text(encoding="utf-8")

@@ -28,7 +28,7 @@ from embedcli.tokenizers import (
     tokenizer_version,
     worker_layout,
 )
-from tests.conftest import SHIPPED_NSMC, nsmc_head
+from tests.conftest import SHIPPED_NSMC, assert_nearest, nsmc_head
 
 
 def _backend(name: str):
@@ -277,6 +277,7 @@ def test_train_with_mecab_end_to_end(runner, tiny_nsmc, tmp_path):
     assert query.exit_code == 0, query.output
     words = [row["word"] for row in json.loads(query.stdout)["results"]]
     assert len(words) == 10 and all(w.strip() for w in words)
+    assert_nearest(query, out, ["영화"], 10)
     model = load_model(out)
     assert model_language(model.card, model.kv) == ("ko", "tokenizer mecab")
 

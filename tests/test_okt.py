@@ -50,8 +50,13 @@ def test_parallel_okt_matches_the_textbook_loop_in_order(okt_tokens):
     for i in differs:
         assert re.search(r"(\S)\1{3,}", re.sub("[^ㄱ-ㅎㅏ-ㅣ가-힣 ]", "", docs[i])), docs[i]
     assert len(differs) < 15
-    # With that squashing done by the textbook loop too, every document is the same.
-    assert ours == textbook_tokens(docs, squash=True)
+    # With that squashing done by the textbook loop too, every document is the same (only
+    # the documents squashing changes are tokenized again: Okt is slow).
+    cleaned = [re.sub("[^ㄱ-ㅎㅏ-ㅣ가-힣 ]", "", doc) for doc in docs]
+    changed = [i for i, doc in enumerate(cleaned) if re.search(r"([^ ])\1{3,}", doc)]
+    again = textbook_tokens([docs[i] for i in changed], squash=True)
+    squashed = dict(zip(changed, again, strict=True))
+    assert ours == [squashed.get(i, tokens) for i, tokens in enumerate(expected)]
 
 
 def test_sidecar_records_source_options_and_counts(okt_tokens):

@@ -115,3 +115,34 @@ def okt_tokens(tmp_path_factory):
     source = resolve_corpus(str(corpus))
     result = tokenize_corpus(source, TokenizeOptions(), output=base / "tokens.txt", workers=2)
     return source, result
+
+
+def nearest_by_numpy(model_dir: Path, positive: list[str], topn: int) -> list[tuple[str, float]]:
+    """The `topn` words nearest by cosine to the sum of the unit vectors of `positive`,
+    computed here from the saved vectors (the query words themselves excluded)."""
+    from gensim.models import KeyedVectors
+
+    kv = KeyedVectors.load(str(Path(model_dir) / models.VECTORS_FILE))
+    unit = kv.vectors / np.linalg.norm(kv.vectors, axis=1, keepdims=True)
+    target = sum(unit[kv.key_to_index[w]] for w in positive)
+    scores = unit @ (target / np.linalg.norm(target))
+    order = [i for i in np.argsort(-scores, kind="stable") if kv.index_to_key[i] not in positive]
+    return [(kv.index_to_key[i], float(scores[i])) for i in order[:topn]]
+
+
+def answered_rows(result) -> list[tuple[str, float]]:
+    """(word, score) rows of a successful `similar`/`analogy` run, in --format json or tsv."""
+    assert result.exit_code == 0, result.output
+    if result.stdout.startswith("{"):
+        return [(r["word"], r["score"]) for r in json.loads(result.stdout)["results"]]
+    lines = result.stdout.splitlines()
+    assert lines[0] == "rank\tword\tscore", lines[0]
+    return [(row.split("\t")[1], float(row.split("\t")[2])) for row in lines[1:]]
+
+
+def assert_nearest(result, model_dir: Path, positive: list[str], topn: int) -> None:
+    """The run answered with the NumPy nearest neighbours, in order, with their cosines."""
+    found = answered_rows(result)
+    expected = nearest_by_numpy(model_dir, positive, topn)
+    assert [w for w, _ in found] == [w for w, _ in expected]
+    assert [s for _, s in found] == pytest.approx([s for _, s in expected], abs=2e-6)

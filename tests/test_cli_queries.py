@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from embedcli.cli import app
@@ -83,6 +84,112 @@ def test_analogy_mul_method(runner, toy_model):
     )
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines()[1].split("\t")[1] == "queen"
+
+
+# Random vectors, so that nothing is symmetric: B - A + C, A - B + C, 3CosAdd and 3CosMul all
+# rank different words first (checked below, so the tests keep telling the formulas apart).
+SKEW_WORDS = ["a", "b", "c", *(f"w{i}" for i in range(12))]
+SKEW = np.random.default_rng(12).normal(size=(len(SKEW_WORDS), 5))
+
+
+def unit_rows() -> np.ndarray:
+    return SKEW / np.linalg.norm(SKEW, axis=1, keepdims=True)
+
+
+def cos_add(positive: list[str], negative: list[str]) -> np.ndarray:
+    """Cosine of every word to the sum of the unit vectors of positive minus negative."""
+    unit, index = unit_rows(), SKEW_WORDS.index
+    target = sum(unit[index(w)] for w in positive) - sum(unit[index(w)] for w in negative)
+    return unit @ target / np.linalg.norm(target)
+
+
+def cos_mul(a: str, b: str, c: str) -> np.ndarray:
+    """3CosMul (Levy & Goldberg 2014) with cosines moved to [0, 1] and gensim's epsilon 1e-6:
+    cos'(x, b) * cos'(x, c) / (cos'(x, a) + 1e-6), where cos' = (1 + cos) / 2."""
+    unit, index = unit_rows(), SKEW_WORDS.index
+    shifted = (1 + unit @ unit.T) / 2
+    return shifted[:, index(b)] * shifted[:, index(c)] / (shifted[:, index(a)] + 1e-6)
+
+
+def ranked(scores: np.ndarray, exclude: list[str], topn: int) -> list[tuple[str, float]]:
+    order = [i for i in np.argsort(-scores, kind="stable") if SKEW_WORDS[i] not in exclude]
+    return [(SKEW_WORDS[i], float(scores[i])) for i in order[:topn]]
+
+
+@pytest.fixture
+def skew_model(tmp_path):
+    vectors = {w: SKEW[i].tolist() for i, w in enumerate(SKEW_WORDS)}
+    return write_model_dir(tmp_path / "skew", vectors)
+
+
+def json_results(result) -> list[tuple[str, float]]:
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)["results"]
+    assert [r["rank"] for r in rows] == list(range(1, len(rows) + 1))
+    return [(r["word"], r["score"]) for r in rows]
+
+
+def assert_same_ranking(found, expected):
+    assert [w for w, _ in found] == [w for w, _ in expected]
+    for (word, score), (_, want) in zip(found, expected, strict=True):
+        assert score == pytest.approx(want, abs=2e-6), word
+
+
+def test_the_skewed_vectors_tell_the_formulas_apart():
+    abc = ["a", "b", "c"]
+    right = ranked(cos_add(["b", "c"], ["a"]), abc, 1)
+    assert right != ranked(cos_add(["a", "c"], ["b"]), abc, 1)  # A - B + C
+    assert right != ranked(cos_add(["a", "b"], ["c"]), abc, 1)  # A + B - C
+    mul = ranked(cos_mul("a", "b", "c"), abc, 1)
+    assert mul != right  # 3CosMul answers otherwise than 3CosAdd here
+    assert mul != ranked(cos_mul("b", "a", "c"), abc, 1)
+    assert mul != ranked(cos_mul("c", "b", "a"), abc, 1)
+
+
+@pytest.mark.parametrize("topn", [1, 5])
+def test_analogy_add_scores_equal_numpy(runner, skew_model, topn):
+    args = ["analogy", "a", "b", "c", "--model", str(skew_model), "--format", "json"]
+    result = runner.invoke(app, [*args, "--topn", str(topn)])
+    expected = ranked(cos_add(["b", "c"], ["a"]), ["a", "b", "c"], topn)
+    assert_same_ranking(json_results(result), expected)
+    assert json.loads(result.stdout)["formula"] == "b - a + c"
+
+
+def test_analogy_mul_scores_equal_numpy(runner, skew_model):
+    args = ["analogy", "a", "b", "c", "--method", "mul", "--model", str(skew_model)]
+    result = runner.invoke(app, [*args, "--format", "json", "--topn", "6"])
+    expected = ranked(cos_mul("a", "b", "c"), ["a", "b", "c"], 6)
+    assert_same_ranking(json_results(result), expected)
+    assert json.loads(result.stdout)["method"] == "mul"
+
+
+def test_analogy_table_and_tsv_show_the_computed_answers(runner, skew_model):
+    expected = ranked(cos_add(["b", "c"], ["a"]), ["a", "b", "c"], 3)
+    args = ["analogy", "a", "b", "c", "--model", str(skew_model), "-n", "3"]
+    tsv = runner.invoke(app, [*args, "--format", "tsv"])
+    assert tsv.exit_code == 0, tsv.output
+    rows = [line.split("\t") for line in tsv.stdout.splitlines()[1:]]
+    assert [(int(r[0]), r[1]) for r in rows] == [(i + 1, w) for i, (w, _) in enumerate(expected)]
+    assert [float(r[2]) for r in rows] == pytest.approx([s for _, s in expected], abs=2e-6)
+    table = runner.invoke(app, args)
+    assert table.exit_code == 0, table.output
+    cells = [
+        [cell.strip() for cell in line.strip("│").split("│")]
+        for line in table.stdout.splitlines()
+        if line.startswith("│")
+    ]
+    assert cells == [[str(i + 1), w, f"{s:.4f}"] for i, (w, s) in enumerate(expected)]
+
+
+@pytest.mark.parametrize(
+    "positive, negative",
+    [(["a"], []), (["a", "w3"], []), (["b", "c"], ["a"]), (["w1"], ["w2", "w5"])],
+)
+def test_similar_scores_equal_numpy(runner, skew_model, positive, negative):
+    args = ["similar", *positive, *(f"--negative={w}" for w in negative), "-n", "4"]
+    result = runner.invoke(app, [*args, "--model", str(skew_model), "--format", "json"])
+    expected = ranked(cos_add(positive, negative), positive + negative, 4)
+    assert_same_ranking(json_results(result), expected)
 
 
 def test_analogy_needs_three_words(runner, toy_model):

@@ -13,7 +13,7 @@ import pytest
 
 from embedcli import corpora
 from embedcli.cli import app
-from tests.conftest import nsmc_head
+from tests.conftest import assert_nearest, nsmc_head
 
 pytestmark = pytest.mark.okt
 
@@ -37,6 +37,7 @@ def test_train_then_query_then_retrain_reuses_tokens(runner, tiny_nsmc, tmp_path
     query = runner.invoke(app, ["similar", "영화", "--format", "json"])
     assert query.exit_code == 0, query.output
     assert len(json.loads(query.stdout)["results"]) == 10
+    assert_nearest(query, out, ["영화"], 10)
 
     again = runner.invoke(app, ["train", "-c", str(tiny_nsmc), "-o", str(out), *TRAIN_SMALL])
     assert again.exit_code == 1

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from embedcli.cli import app
+from tests.conftest import assert_nearest
 
 pytestmark = pytest.mark.okt
 
@@ -40,12 +41,17 @@ def test_glove_trains_saves_and_answers_queries(runner, tiny_nsmc, tmp_path):
 
     text = KeyedVectors.load_word2vec_format(str(out / "vectors.glove.txt"), no_header=True)
     assert len(text) == card["vocab_size"]
+    saved = KeyedVectors.load(str(out / "vectors.kv"))
+    assert text.index_to_key == saved.index_to_key
+    np.testing.assert_allclose(text.vectors, saved.vectors, atol=5e-7)
+    np.testing.assert_allclose(saved.vectors, state["W"] + state["W_ctx"], rtol=1e-6)
     first = (out / "vectors.glove.txt").read_text(encoding="utf-8").split("\n", 1)[0]
     assert len(first.split()) == 17  # a word and 16 numbers, not a "V D" header
 
     query = runner.invoke(app, ["similar", "영화", "--format", "json", "--topn", "3"])
     assert query.exit_code == 0, query.output
     assert len(json.loads(query.stdout)["results"]) == 3
+    assert_nearest(query, out, ["영화"], 3)
     export = runner.invoke(app, ["export-tsv", "-o", str(tmp_path / "proj"), "--with-counts"])
     assert export.exit_code == 0, export.output
     metadata = (tmp_path / "proj" / "metadata.tsv").read_text(encoding="utf-8")

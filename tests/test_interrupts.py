@@ -9,6 +9,7 @@ nothing under the output's final name, and a next run that continues from what w
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import signal
@@ -19,6 +20,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from embedcli.corpora import iter_documents, resolve_corpus
@@ -27,7 +29,7 @@ from embedcli.fsutil import sha256_file
 from embedcli.partfile import PartFile
 from embedcli.tokenized import cache_path, tokenize_corpus
 from embedcli.tokenizers import CHUNK_SIZE, default_options
-from tests.conftest import nsmc_head
+from tests.conftest import nsmc_head, write_model_dir
 from tests.processes import (
     Child,
     RangeServer,
@@ -221,6 +223,85 @@ def test_sigterm_mid_training_leaves_no_model_and_next_run_says_it_restarts(tmp_
     assert "Reusing tokens of made-up.txt" in stderr
     assert "training restarts from the start: the earlier run was interrupted" in stderr
     assert (out / "model.json").is_file()
+    assert hidden_leftovers(tmp_path) == []
+
+
+def save_in_progress(folder: Path, name: str) -> list[str]:
+    """Entries of `folder` that a save of the model directory `name` is writing right now."""
+    return [p.name for p in folder.iterdir() if p.name.startswith(f".{name}.tmp-")]
+
+
+@pytest.mark.parametrize(
+    "signum, existing",
+    [(signal.SIGKILL, False), (signal.SIGTERM, True)],
+    ids=["sigkill-new-model", "sigterm-over-an-existing-model"],
+)
+def test_a_save_stopped_halfway_leaves_no_model_under_the_final_name(tmp_path, signum, existing):
+    """A real training run stopped while it writes its model directory (big vectors and a
+    word2vec text copy make the save last a second or more): nothing under the final name,
+    and a model it was replacing (--force) is still whole."""
+    corpus = tmp_path / "made-up.txt"
+    corpus.write_text(english_text(30_000), encoding="utf-8")
+    out = tmp_path / "model"
+    before = {}
+    if existing:
+        write_model_dir(out)
+        before = {p.name: p.read_bytes() for p in out.iterdir()}
+    args = ["train", "-c", str(corpus), "--lang", "en", "-o", str(out), "-w", "1", "--force"]
+    args += ["--epochs", "1", "--min-count", "1", "--vector-size", "1000", "--word2vec-text"]
+    child = Child(args, cwd=tmp_path)
+
+    def saving() -> bool:
+        if save_in_progress(tmp_path, "model"):
+            return True
+        return out.exists() and {p.name for p in out.iterdir()} != set(before)  # in place
+
+    child.wait_until(saving, "the save began", timeout=120)
+    child.signal_group(signum)
+    code, stdout, stderr = child.finish()
+
+    assert code == (-signal.SIGKILL if signum == signal.SIGKILL else 143), stderr
+    assert stdout == ""
+    if existing:
+        assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    else:
+        assert not out.exists()
+    if signum == signal.SIGKILL:
+        assert save_in_progress(tmp_path, "model")  # killed in the middle of the save
+    else:
+        assert "Traceback" not in stderr
+        assert save_in_progress(tmp_path, "model") == []  # removed on the way out
+    assert child.leftovers() == []
+
+
+def test_a_save_that_fails_halfway_leaves_no_model_under_the_final_name(tmp_path):
+    from gensim.models import KeyedVectors
+
+    from embedcli import models
+
+    kv = KeyedVectors(vector_size=2)
+    kv.add_vectors(["a", "b"], np.array([[1.0, 0.0], [0.0, 1.0]], dtype=np.float32))
+    written = []
+
+    def failing_full_model(directory: Path) -> str:
+        (directory / "model.gensim").write_bytes(b"half")  # a file is written, then it fails
+        written.append(sorted(p.name for p in directory.iterdir()))
+        raise OSError(errno.EIO, "Input/output error")
+
+    out = tmp_path / "model"
+    with pytest.raises(OSError, match="Input/output error"):
+        models.save_model(out, wv=kv, card={"algo": "test"}, save_full=failing_full_model)
+    assert written == [["model.gensim", "vectors.kv"]]  # the save was under way
+    assert not out.exists()
+    assert hidden_leftovers(tmp_path) == []
+
+    write_model_dir(out)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    with pytest.raises(OSError, match="Input/output error"):
+        models.save_model(
+            out, wv=kv, card={"algo": "test"}, save_full=failing_full_model, force=True
+        )
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # the old model, whole
     assert hidden_leftovers(tmp_path) == []
 
 

@@ -1,26 +1,43 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# Written last by a finished install, so a half-built .venv is never taken for a working one.
+STAMP := $(VENV)/.installed
+# Everything `make demo` writes except the token cache and the latest-model pointer.
+DEMO := demo
 
-.PHONY: install test lint bench bench-reference clean
+.PHONY: install test demo lint bench bench-reference clean
 
-# A fresh virtual environment with embedcli (editable, so corpora/ ships with it) and dev tools.
+# Reinstall now (say, for a new release of a dependency); other targets install only when needed.
 install:
+	rm -f $(STAMP)
+	$(MAKE) $(STAMP)
+
+# Editable, so code and corpora/ are read from the clone; redone when the packaging files change.
+$(STAMP): pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
 
-# The whole suite, including real Okt JVMs and real gensim training on small data.
-test:
+# The whole suite, including real Okt JVMs, real gensim training and the wheel in a fresh venv.
+test: $(STAMP)
 	$(BIN)/python -m pytest
 
+# The README's quick start on the shipped NSMC reviews; --force so that it can be run again.
+demo: $(STAMP)
+	$(BIN)/embedcli train --output $(DEMO)/nsmc-word2vec --force
+	$(BIN)/embedcli similar 최민식
+	$(BIN)/embedcli analogy 남자 배우 여자
+	$(BIN)/embedcli export-tsv --output-dir $(DEMO)/projector --force
+
 # Style and common bugs; the same rules CI would hold us to.
-lint:
+lint: $(STAMP)
 	$(BIN)/ruff check embedcli tests benchmarks
 	$(BIN)/ruff format --check embedcli tests benchmarks
 
 # Every figure in BENCHMARKS.md (about two hours, much of it the textbook's Okt loop, run five times); writes benchmarks/results/.
-bench:
+bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_spine.py --out benchmarks/results
 	$(BIN)/python benchmarks/bench_algos.py --out benchmarks/results
 	$(BIN)/python benchmarks/bench_tokenizers.py --out benchmarks/results \
@@ -35,7 +52,7 @@ bench:
 
 # The original C/C++ tools against ours (you build them; see BENCHMARKS.md):
 # make bench-reference TOKENS=... FASTTEXT=path/to/fasttext GLOVE_DIR=dir/with/glove/tools
-bench-reference:
+bench-reference: $(STAMP)
 	@if [ -n "$(FASTTEXT)" ]; then $(BIN)/python benchmarks/bench_reference.py fasttext \
 		--tokens "$(TOKENS)" --fasttext-bin "$(FASTTEXT)" --out benchmarks/results; fi
 	@if [ -n "$(GLOVE_DIR)" ]; then $(BIN)/python benchmarks/bench_reference.py glove \
@@ -44,4 +61,4 @@ bench-reference:
 
 # Remove the environment and caches this Makefile and the tests create inside the repo.
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) $(DEMO) .pytest_cache .ruff_cache *.egg-info build dist

@@ -275,9 +275,10 @@ def _named_corpus_path(
             return path
         if not entry.url:
             raise CorpusError(
-                f"The shipped corpus {entry.name!r} is missing ({path}). It comes with the "
-                "repository's corpora/ folder: run embedcli from a full clone, or set "
-                "EMBEDCLI_CORPORA to that folder."
+                f"The shipped corpus {entry.name!r} is missing ({path}). It comes with "
+                "embedcli (inside the installed package, or in a clone's corpora/ folder): "
+                "reinstall embedcli, or set EMBEDCLI_CORPORA to a folder holding "
+                f"{entry.shipped}."
             )
     if not entry.url:
         raise CorpusError(

@@ -700,8 +700,9 @@ def default_test_sets(language: str) -> tuple[list[Path], list[Path]]:
         base = paths.shipped_corpora_dir().joinpath(*KO_EVAL_DIR)
         found = [base / name for name in KO_ANALOGIES], [base / name for name in KO_SIMILARITY]
         hint = (
-            "It comes with the repository's corpora/ folder: run embedcli from a full clone, "
-            "set EMBEDCLI_CORPORA to that folder, or pass --analogies/--similarity."
+            "It comes with embedcli (inside the installed package, or in a clone's corpora/ "
+            "folder): reinstall embedcli, set EMBEDCLI_CORPORA to a folder holding eval/ko/, "
+            "or pass --analogies/--similarity."
         )
     elif language == "en":
         base = Path(str(resources.files("gensim.test").joinpath("test_data")))

@@ -28,10 +28,16 @@ def cache_home() -> Path:
 
 
 def shipped_corpora_dir() -> Path:
-    """The repository's `corpora/` folder (data only); $EMBEDCLI_CORPORA overrides it."""
+    """The shipped corpora and evaluation sets; $EMBEDCLI_CORPORA overrides them.
+
+    An installed wheel carries the repository's `corpora/` folder as `embedcli/_shipped/` (see
+    setup.py); a clone, or an editable install of one, reads `corpora/` itself.
+    """
     if os.environ.get("EMBEDCLI_CORPORA"):
         return Path(os.environ["EMBEDCLI_CORPORA"]).expanduser()
-    return Path(__file__).resolve().parent.parent / "corpora"
+    package = Path(__file__).resolve().parent
+    installed = package / "_shipped"
+    return installed if installed.is_dir() else package.parent / "corpora"
 
 
 def models_dir() -> Path:

@@ -8,6 +8,7 @@ tests run without training; the few tests that need real tokens share one sessio
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,23 @@ from embedcli import models
 
 REPO = Path(__file__).resolve().parent.parent
 SHIPPED_NSMC = REPO / "corpora" / "nsmc" / "ratings.txt"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def session_home(tmp_path_factory):
+    """Module- and session-scoped fixtures run before `isolated_home`: they too must never
+    write into the user's real data home or cache (a FastText fixture once set the real
+    latest-model pointer)."""
+    base = tmp_path_factory.mktemp("session-home")
+    saved = {name: os.environ.get(name) for name in ("EMBEDCLI_HOME", "EMBEDCLI_CACHE")}
+    os.environ["EMBEDCLI_HOME"] = str(base / "home")
+    os.environ["EMBEDCLI_CACHE"] = str(base / "cache")
+    yield base
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
 @pytest.fixture(autouse=True)

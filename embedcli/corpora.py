@@ -29,7 +29,7 @@ from typing import BinaryIO
 from xml.etree import ElementTree
 
 from embedcli import paths
-from embedcli.errors import CorpusError, OptionsError
+from embedcli.errors import CorpusError, CorpusOptionsError, OptionsError
 
 GZIP_MAGIC = b"\x1f\x8b"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -166,9 +166,20 @@ def parse_text_column(value: str | None) -> str | int | None:
     if value.isdigit():
         number = int(value)
         if number < 1:
-            raise CorpusError(f"--text-column {value} is not a column: columns count from 1.")
+            raise CorpusOptionsError(
+                f"--text-column {value} is not a column: columns count from 1."
+            )
         return number
+    if _NUMBER.fullmatch(value.strip()):
+        raise CorpusOptionsError(
+            f"--text-column {value} is not a column: give a whole number from 1 (columns "
+            "count from 1), or a name from the header line."
+        )
     return value
+
+
+# A value that is meant as a number (-1, 2.5, +3) but cannot be a column number.
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
 
 def resolve_corpus(
@@ -188,7 +199,9 @@ def resolve_corpus(
     """
     spec = spec or DEFAULT_CORPUS
     if format not in FORMATS:
-        raise CorpusError(f"Unknown corpus format {format!r}: use one of {', '.join(FORMATS)}.")
+        raise CorpusOptionsError(
+            f"Unknown --corpus-format {format!r}: use one of {', '.join(FORMATS)}."
+        )
     forced = check_encoding(encoding)
     if spec in REGISTRY:
         entry = REGISTRY[spec]

@@ -48,3 +48,7 @@ class OutputBusyError(EmbedcliError):
 
 class DiskFullError(EmbedcliError):
     """The disk (or the file size limit) ran out while writing an output."""
+
+
+class CorpusOptionsError(CorpusError, OptionsError):
+    """A corpus option value that cannot work (--corpus-format xlsx, --text-column 0): exit 2."""

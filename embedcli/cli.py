@@ -424,7 +424,7 @@ def train(
     """Train word vectors on a corpus (default: the shipped NSMC reviews, tokenized with Okt)."""
     from embedcli.corpora import DEFAULT_CORPUS
     from embedcli.fsutil import check_writable, output_lock
-    from embedcli.models import default_model_dir
+    from embedcli.models import default_model_dir, foreign_files
     from embedcli.train import TrainConfig, restart_marker
 
     started = time.perf_counter()
@@ -453,7 +453,8 @@ def train(
     # Held from before tokenizing until the directory is in place: a second run writing the
     # same directory stops here instead of swapping its own files in halfway.
     with output_lock(out_dir, "model directory"):
-        check_writable(out_dir, force, "model directory")  # before any work is done
+        # Before any work is done; a folder embedcli did not write is never replaced.
+        check_writable(out_dir, force, "model directory", foreign_files)
 
         source = _resolve_source(corpus, corpus_format, text_column, quiet, encoding)
         options = _tokenize_options(tokenizer, lang, max_repeat, source.lang)

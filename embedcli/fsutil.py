@@ -12,7 +12,7 @@ import hashlib
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
@@ -26,13 +26,52 @@ except ImportError:  # Windows: no flock; runs are not kept apart there
 LOCK_SUFFIX = ".lock"
 
 
-def check_writable(final: Path, force: bool, what: str = "file") -> None:
-    """Refuse to replace an existing output unless force is set."""
-    if final.exists() and not force:
+def check_writable(
+    final: Path,
+    force: bool,
+    what: str = "file",
+    foreign: Callable[[Path], str | None] | None = None,
+    option: str = "--output",
+) -> None:
+    """Refuse to replace an existing output unless force is set, and refuse, even with force,
+    to replace what embedcli did not write.
+
+    `foreign(final)` says what in an existing `final` embedcli did not write (None: all of it
+    is embedcli's). An empty directory is always replaceable; a symbolic link never is.
+    """
+    final = Path(final)
+    if not (final.exists() or final.is_symlink()):
+        return
+    problem = _not_ours(final, foreign)
+    if problem:
+        raise OutputExistsError(
+            f"{what.capitalize()} {final} already exists and is not one embedcli wrote "
+            f"({problem}), so embedcli will not replace it, even with --force: choose another "
+            f"{option}, or move it away yourself."
+        )
+    if not force:
         raise OutputExistsError(
             f"{what.capitalize()} {final} already exists. Use --force to replace it or choose "
             "another output path."
         )
+
+
+def _not_ours(final: Path, foreign: Callable[[Path], str | None] | None) -> str | None:
+    if final.is_symlink():
+        return f"a symbolic link to {os.readlink(final)}"
+    if final.is_dir() and not any(final.iterdir()):
+        return None
+    return foreign(final) if foreign else None
+
+
+def list_names(names: list[str], limit: int = 3) -> str:
+    """'a.txt, b.txt and 4 more' for a message."""
+    shown = [repr(name) if " " in name or not name else name for name in names[:limit]]
+    if len(names) > limit:
+        return ", ".join(shown) + f" and {len(names) - limit:,} more"
+    if len(shown) > 1:
+        return ", ".join(shown[:-1]) + " and " + shown[-1]
+    return shown[0] if shown else "nothing"
 
 
 def _temp_sibling(final: Path) -> Path:
@@ -59,10 +98,18 @@ def atomic_file(final: Path, force: bool = False) -> Iterator[Path]:
 
 
 @contextmanager
-def atomic_dir(final: Path, force: bool = False, what: str = "directory") -> Iterator[Path]:
-    """Yield a temporary directory next to `final`; swap it into place when the block succeeds."""
+def atomic_dir(
+    final: Path,
+    force: bool = False,
+    what: str = "directory",
+    foreign: Callable[[Path], str | None] | None = None,
+) -> Iterator[Path]:
+    """Yield a temporary directory next to `final`; swap it into place when the block succeeds.
+
+    `foreign` as for `check_writable`: what embedcli did not write is never replaced.
+    """
     final = Path(final)
-    check_writable(final, force, what)
+    check_writable(final, force, what, foreign)
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = _temp_sibling(final)
     tmp.mkdir()

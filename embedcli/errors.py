@@ -52,3 +52,12 @@ class DiskFullError(EmbedcliError):
 
 class CorpusOptionsError(CorpusError, OptionsError):
     """A corpus option value that cannot work (--corpus-format xlsx, --text-column 0): exit 2."""
+
+
+class UnwritablePlaceError(EmbedcliError):
+    """An output cannot be written where it should go: a read-only directory, or a file where
+    a directory should be."""
+
+
+class OutOfMemoryError(EmbedcliError):
+    """A run needs more memory than the machine has available."""

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
-from embedcli.errors import DiskFullError, OutputBusyError, OutputExistsError
+from embedcli.errors import DiskFullError, OutputBusyError, OutputExistsError, UnwritablePlaceError
 
 try:
     import fcntl
@@ -72,6 +72,39 @@ def list_names(names: list[str], limit: int = 3) -> str:
     if len(shown) > 1:
         return ", ".join(shown[:-1]) + " and " + shown[-1]
     return shown[0] if shown else "nothing"
+
+
+def check_can_create(target: Path, what: str, how: str, *, inside: bool = False) -> None:
+    """Fail before any work when `target` cannot be written: its directory (or, with `inside`,
+    `target` itself, for outputs written into it), or the nearest part of that path that
+    exists, is a file or is not writable. `how` says what to do instead.
+
+    Raises UnwritablePlaceError naming the place; root passes every permission check, as it
+    passes the writes themselves.
+    """
+    target = Path(target)
+    place = target if inside else target.parent
+    place = place if str(place) else Path(".")
+    while not (place.exists() or place.is_symlink()) and place != place.parent:
+        place = place.parent
+    if not place.is_dir():
+        kind = "a broken symbolic link" if place.is_symlink() and not place.exists() else "a file"
+        raise UnwritablePlaceError(
+            f"Cannot write the {what} {target}: {place} is {kind}, not a directory. {how}"
+        )
+    if not os.access(place, os.W_OK | os.X_OK):
+        raise UnwritablePlaceError(
+            f"Cannot write the {what} {target}: {place} is not writable ({_why_not(place)}). {how}"
+        )
+
+
+def _why_not(place: Path) -> str:
+    try:
+        if os.statvfs(place).f_flag & os.ST_RDONLY:
+            return "a read-only file system"
+    except OSError:
+        pass
+    return "permission denied"
 
 
 def _temp_sibling(final: Path) -> Path:

@@ -195,6 +195,11 @@ def set_latest(model_dir: Path) -> None:
 
 def latest_model_dir() -> Path:
     pointer = paths.data_home() / LATEST_FILE
+    if paths.data_home().is_file():
+        raise ModelError(
+            f"There is no latest model: {paths.home_label('data')} is a file, not a "
+            "directory. Pass --model PATH."
+        )
     if not pointer.is_file():
         raise ModelError("No model trained yet: run `embedcli train` first, or pass --model PATH.")
     path = Path(pointer.read_text(encoding="utf-8").strip())

@@ -20,7 +20,13 @@ from pathlib import Path
 from embedcli import __version__, interrupts, paths
 from embedcli.corpora import CorpusSource, ReadStats, iter_documents
 from embedcli.errors import CorpusError, OutputBusyError, OutputExistsError, TokenizerError
-from embedcli.fsutil import atomic_file, check_writable, output_lock, sha256_file
+from embedcli.fsutil import (
+    atomic_file,
+    check_can_create,
+    check_writable,
+    output_lock,
+    sha256_file,
+)
 from embedcli.partfile import PartFile
 from embedcli.tokenizers import (
     TokenizeOptions,
@@ -219,6 +225,10 @@ def tokenize_corpus(
     if output:
         check_writable(target, force, "tokens file", foreign_tokens)
         check_sidecar_free(target)
+        how = "Choose another --output, or make that directory writable."
+    else:
+        how = f"Tokens are cached in {paths.home_label('cache')}."
+    check_can_create(target, "tokens file", how)  # before the long work
 
     total = survey(source, options)
     if on_start:

@@ -21,7 +21,7 @@ import typer.core
 from typer.exceptions import TyperException
 
 from embedcli import __version__, console, interrupts
-from embedcli.errors import EmbedcliError, OptionsError
+from embedcli.errors import EmbedcliError, OptionsError, quoted
 
 
 class _OneLineUsageErrors(typer.core.TyperGroup):
@@ -1016,7 +1016,7 @@ def evaluate(
     if model_dir and model and Path(model_dir) != Path(model):
         raise typer.BadParameter("Give the model either as MODEL or as --model, not both.")
     if lang is not None and lang not in ("ko", "en"):
-        raise typer.BadParameter(f"Unknown --lang {lang!r}: use ko or en.")
+        raise typer.BadParameter(f"Unknown --lang {quoted(lang)}: use ko or en.")
     loaded = _load_model(model_dir or model, quiet)
     if save and loaded.read_only:
         raise ModelError(

@@ -6,6 +6,21 @@ any other exception is a bug and keeps its traceback.
 """
 
 
+def cut(text: str, limit: int = 60) -> str:
+    """`text`, cut to `limit` characters with its length said when longer."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text):,} characters)"
+
+
+def quoted(text: str, limit: int = 60) -> str:
+    """`text` as repr() shows it, cut to about `limit` characters with its length said, so that
+    a message about a huge value stays one readable line."""
+    if len(text) <= limit:
+        return repr(text)
+    return f"{text[:limit]!r}... ({len(text):,} characters)"
+
+
 class EmbedcliError(Exception):
     """A problem with the user's input or environment, explained in the message."""
 

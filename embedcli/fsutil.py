@@ -271,6 +271,31 @@ def _remove_empty(directories: list[Path]) -> None:
             break
 
 
+def broken_link(path: Path) -> str | None:
+    """'a symbolic link to X, which does not exist', '... that loops', or 'a name too long for
+    the file system' for a path that leads nowhere in those ways; None otherwise."""
+    try:
+        os.stat(path)
+        return None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return f"a symbolic link that loops ({_link_chain(path)})"
+        if exc.errno == errno.ENAMETOOLONG:
+            return "a name too long for the file system"
+        if exc.errno != errno.ENOENT or not path.is_symlink():
+            return None
+    return f"a symbolic link to {os.readlink(path)}, which does not exist"
+
+
+def _link_chain(path: Path, limit: int = 4) -> str:
+    chain, seen = [str(path)], set()
+    while path.is_symlink() and str(path) not in seen and len(chain) <= limit:
+        seen.add(str(path))
+        path = path.parent / os.readlink(path)
+        chain.append(os.path.normpath(path))
+    return " -> ".join(chain) + (" -> ..." if path.is_symlink() else "")
+
+
 def sha256_file(path: Path, chunk_size: int = 1 << 20) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:

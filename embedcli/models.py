@@ -25,8 +25,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from embedcli import __version__, paths, vectorfiles
-from embedcli.errors import ModelError
-from embedcli.fsutil import atomic_dir, atomic_file, list_names
+from embedcli.errors import ModelError, quoted
+from embedcli.fsutil import atomic_dir, atomic_file, broken_link, list_names
 
 MODEL_FORMAT = 1
 CARD_FILE = "model.json"
@@ -216,6 +216,11 @@ def load_model(path: Path | str | None = None) -> Model:
     if not path:
         return _load_model_dir(latest_model_dir())
     path = Path(path).expanduser()
+    link = broken_link(path)
+    if link:
+        raise ModelError(
+            f"Model {quoted(str(path), 200)} is {link}: fix the link, or give the model's own path."
+        )
     if not path.exists():
         raise ModelError(
             f"Model {path} does not exist. Train one with `embedcli train`, or pass "

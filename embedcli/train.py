@@ -28,7 +28,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from embedcli import interrupts
-from embedcli.errors import OptionsError, OutOfMemoryError
+from embedcli.errors import OptionsError, OutOfMemoryError, cut
 from embedcli.tokenized import TokenizedCorpus
 
 ALGORITHMS = ("word2vec", "fasttext", "glove")
@@ -78,7 +78,8 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if self.algo not in ALGORITHMS:
             raise TrainConfigError(
-                f"--algo {self.algo} is not available: choose one of {', '.join(ALGORITHMS)}."
+                f"--algo {cut(self.algo)} is not available: choose one of "
+                f"{', '.join(ALGORITHMS)}."
             )
         for name, value in ALGO_DEFAULTS[self.algo].items():
             if getattr(self, name) is None:

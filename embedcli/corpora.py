@@ -226,8 +226,8 @@ def resolve_corpus(
     if not path.exists():
         names = ", ".join(REGISTRY)
         raise CorpusError(
-            f"Corpus {quoted(spec)} is neither a file nor a known corpus name. Give a path to a "
-            f"TSV, text or TED XML file (.gz or .zip is fine) or one of: {names}."
+            f"Corpus {quoted(spec, 200)} is neither a file nor a known corpus name. Give a path "
+            f"to a TSV, text or TED XML file (.gz or .zip is fine) or one of: {names}."
         )
     if path.is_dir():
         raise CorpusError(f"Corpus {path} is a directory: give the path of a TSV or text file.")

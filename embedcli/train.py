@@ -78,8 +78,7 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if self.algo not in ALGORITHMS:
             raise TrainConfigError(
-                f"--algo {cut(self.algo)} is not available: choose one of "
-                f"{', '.join(ALGORITHMS)}."
+                f"--algo {cut(self.algo)} is not available: choose one of {', '.join(ALGORITHMS)}."
             )
         for name, value in ALGO_DEFAULTS[self.algo].items():
             if getattr(self, name) is None:

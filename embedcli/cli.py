@@ -8,6 +8,7 @@ Set EMBEDCLI_DEBUG=1 to see tracebacks for known problems too.
 
 from __future__ import annotations
 
+import errno
 import functools
 import os
 import sys
@@ -20,7 +21,7 @@ import typer.core
 from typer.exceptions import TyperException
 
 from embedcli import __version__, console, interrupts
-from embedcli.errors import EmbedcliError, OptionsError
+from embedcli.errors import EmbedcliError, OptionsError, quoted
 
 
 class _OneLineUsageErrors(typer.core.TyperGroup):
@@ -62,6 +63,9 @@ app = typer.Typer(
 )
 
 
+_PLACE_ERRORS = (errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR)
+
+
 def _handle_errors(command):
     """Turn known errors into one line on stderr and a non-zero exit code."""
 
@@ -87,15 +91,35 @@ def _handle_errors(command):
             # and what the next run does. 130 for Ctrl-C, 143 for SIGTERM, as shells report.
             console.status(interrupts.message(exc))
             raise typer.Exit(interrupts.exit_code(exc)) from None
+        except MemoryError:
+            # The estimates before training should have refused this run; if memory still
+            # runs out (a ulimit, other programs), say so in one line.
+            if os.environ.get("EMBEDCLI_DEBUG"):
+                raise
+            console.error(
+                "Out of memory: the run needed more memory than it could get, and stopped "
+                "with nothing written. Lower --vector-size, --bucket or --max-vocab, raise "
+                "--min-count, or free memory and run again."
+            )
+            raise typer.Exit(1) from None
         except OSError as exc:
             from embedcli.fsutil import is_disk_full
 
-            if not is_disk_full(exc) or os.environ.get("EMBEDCLI_DEBUG"):
+            if os.environ.get("EMBEDCLI_DEBUG"):
                 raise
-            console.error(
-                f"No space left on device while writing {exc.filename or 'an output file'}; "
-                "free some space and run again."
-            )
+            if is_disk_full(exc):
+                console.error(
+                    f"No space left on device while writing {exc.filename or 'an output file'}; "
+                    "free some space and run again."
+                )
+            elif exc.errno in _PLACE_ERRORS and exc.filename:
+                # Checked before the work; this is the net for a place that changed since.
+                console.error(
+                    f"Cannot write {exc.filename} ({exc.strerror}): check that its directory "
+                    "exists and is writable, or choose another place."
+                )
+            else:
+                raise
             raise typer.Exit(1) from None
 
     return wrapper
@@ -310,6 +334,9 @@ def _tokenize_options(
     return default_options(chosen, max_repeat=max_repeat)
 
 
+TOKENS_HOW = "Choose another --output, or make that directory writable."
+
+
 @app.command()
 @_handle_errors
 def tokenize(
@@ -334,10 +361,13 @@ def tokenize(
     quiet: QuietOpt = False,
 ) -> None:
     """Tokenize a corpus in parallel: Okt the textbook's way (default), Kiwi, MeCab or English."""
+    from embedcli.fsutil import check_can_create
     from embedcli.tokenizers import check_workers
 
     _tokenize_options(tokenizer, lang, max_repeat)  # contradicting options fail before any work
     check_workers(workers)  # here too: a cached result would otherwise skip the check
+    if output:
+        check_can_create(output, "tokens file", TOKENS_HOW)
     source = _resolve_source(corpus, corpus_format, text_column, quiet, encoding)
     options = _tokenize_options(tokenizer, lang, max_repeat, source.lang)
     result = _tokenize(source, options, output=output, workers=workers, force=force, quiet=quiet)
@@ -424,7 +454,7 @@ def train(
     """Train word vectors on a corpus (default: the shipped NSMC reviews, tokenized with Okt)."""
     from embedcli.corpora import DEFAULT_CORPUS
     from embedcli.fsutil import check_writable, output_lock
-    from embedcli.models import default_model_dir
+    from embedcli.models import default_model_dir, foreign_files
     from embedcli.train import TrainConfig, restart_marker
 
     started = time.perf_counter()
@@ -450,10 +480,12 @@ def train(
     )
     _tokenize_options(tokenizer, lang, max_repeat)  # contradicting options fail before any work
     out_dir = output or default_model_dir(corpus or DEFAULT_CORPUS, algo)
+    _check_model_places(out_dir, chosen=output is not None)
     # Held from before tokenizing until the directory is in place: a second run writing the
     # same directory stops here instead of swapping its own files in halfway.
     with output_lock(out_dir, "model directory"):
-        check_writable(out_dir, force, "model directory")  # before any work is done
+        # Before any work is done; a folder embedcli did not write is never replaced.
+        check_writable(out_dir, force, "model directory", foreign_files)
 
         source = _resolve_source(corpus, corpus_format, text_column, quiet, encoding)
         options = _tokenize_options(tokenizer, lang, max_repeat, source.lang)
@@ -484,6 +516,27 @@ def train(
             quiet,
         )
         console.result(str(out_dir))
+
+
+def _check_model_places(out_dir: Path, chosen: bool) -> None:
+    """Before any work: the model directory and the latest-model pointer can be written."""
+    from embedcli import paths
+    from embedcli.fsutil import check_can_create
+    from embedcli.models import LATEST_FILE
+
+    data_home = paths.home_label("data")
+    check_can_create(
+        out_dir,
+        "model directory",
+        "Choose another --output, or make that directory writable."
+        if chosen
+        else f"Models go into {data_home}, or choose another --output.",
+    )
+    check_can_create(
+        paths.data_home() / LATEST_FILE,
+        "pointer to the latest model",
+        f"embedcli remembers the latest model in {data_home}.",
+    )
 
 
 def _train(tokens, config, quiet):
@@ -774,8 +827,11 @@ def export_tsv(
         raise OptionsError(
             f"--top-n {top_n} exports no words: give 1 or more, or leave it out for all."
         )
+    if output_dir:
+        _check_export_place(output_dir)  # before loading the model
     loaded = _load_model(model, quiet)
     target = output_dir or Path(f"{loaded.name}-projector")
+    _check_export_place(target)
     with output_lock(target, "export directory", "--output-dir"):
         result = export_projector(
             loaded.kv,
@@ -798,6 +854,14 @@ def export_tsv(
         quiet,
     )
     console.result(str(result.out_dir))
+
+
+def _check_export_place(target: Path) -> None:
+    from embedcli.fsutil import check_can_create
+
+    how = "Choose another --output-dir, or make that directory writable."
+    check_can_create(target, "export directory", how)  # its lock goes next to it
+    check_can_create(target, "export directory", how, inside=True)  # its files go in it
 
 
 # --- corpora --------------------------------------------------------------------------------
@@ -952,13 +1016,20 @@ def evaluate(
     if model_dir and model and Path(model_dir) != Path(model):
         raise typer.BadParameter("Give the model either as MODEL or as --model, not both.")
     if lang is not None and lang not in ("ko", "en"):
-        raise typer.BadParameter(f"Unknown --lang {lang!r}: use ko or en.")
+        raise typer.BadParameter(f"Unknown --lang {quoted(lang)}: use ko or en.")
     loaded = _load_model(model_dir or model, quiet)
     if save and loaded.read_only:
         raise ModelError(
             f"--save writes the results into a model's model.json, and {loaded.path} is a "
             "vectors file without one: leave out --save, or evaluate a model directory."
         )
+    if save:
+        from embedcli.fsutil import check_can_create
+        from embedcli.models import CARD_FILE
+
+        how = "Leave out --save, or make the model directory writable."
+        check_can_create(loaded.path, "model directory", how)  # its lock goes next to it
+        check_can_create(loaded.path / CARD_FILE, "model card", how)
     result = evaluate_model(
         loaded,
         analogies=analogies,

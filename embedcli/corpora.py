@@ -29,10 +29,12 @@ from typing import BinaryIO
 from xml.etree import ElementTree
 
 from embedcli import paths
-from embedcli.errors import CorpusError, OptionsError
+from embedcli.errors import CorpusError, CorpusOptionsError, OptionsError, quoted
+from embedcli.fsutil import broken_link
 
 GZIP_MAGIC = b"\x1f\x8b"
 ZIP_MAGIC = b"PK\x03\x04"
+EMPTY_ZIP_MAGIC = b"PK\x05\x06"
 FORMATS = ("auto", "tsv", "text", "ted-xml")
 
 # A text line longer than this is read in pieces of this many characters and cut into
@@ -131,6 +133,7 @@ class CorpusSource:
     text_column: str | int | None = None  # TSV: header name or 1-based number
     lang: str | None = None  # "ko", "en", ...; None: not known (a user's file)
     encoding: str = "utf-8"  # a Python codec name; "utf-8" also reads a UTF-8 BOM
+    format_given: bool = False  # the format was forced with --corpus-format, not detected
 
     def describe(self) -> dict:
         return {
@@ -166,9 +169,20 @@ def parse_text_column(value: str | None) -> str | int | None:
     if value.isdigit():
         number = int(value)
         if number < 1:
-            raise CorpusError(f"--text-column {value} is not a column: columns count from 1.")
+            raise CorpusOptionsError(
+                f"--text-column {value} is not a column: columns count from 1."
+            )
         return number
+    if _NUMBER.fullmatch(value.strip()):
+        raise CorpusOptionsError(
+            f"--text-column {value} is not a column: give a whole number from 1 (columns "
+            "count from 1), or a name from the header line."
+        )
     return value
+
+
+# A value that is meant as a number (-1, 2.5, +3) but cannot be a column number.
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
 
 def resolve_corpus(
@@ -188,7 +202,9 @@ def resolve_corpus(
     """
     spec = spec or DEFAULT_CORPUS
     if format not in FORMATS:
-        raise CorpusError(f"Unknown corpus format {format!r}: use one of {', '.join(FORMATS)}.")
+        raise CorpusOptionsError(
+            f"Unknown --corpus-format {quoted(format)}: use one of {', '.join(FORMATS)}."
+        )
     forced = check_encoding(encoding)
     if spec in REGISTRY:
         entry = REGISTRY[spec]
@@ -202,11 +218,16 @@ def resolve_corpus(
             encoding=forced or "utf-8",
         )
     path = Path(spec).expanduser()
+    link = broken_link(path)
+    if link:
+        raise CorpusError(
+            f"Corpus {quoted(str(path), 200)} is {link}: fix the link, or give the file's own path."
+        )
     if not path.exists():
         names = ", ".join(REGISTRY)
         raise CorpusError(
-            f"Corpus {spec!r} is neither a file nor a known corpus name. Give a path to a "
-            f"TSV, text or TED XML file (.gz or .zip is fine) or one of: {names}."
+            f"Corpus {quoted(spec, 200)} is neither a file nor a known corpus name. Give a path "
+            f"to a TSV, text or TED XML file (.gz or .zip is fine) or one of: {names}."
         )
     if path.is_dir():
         raise CorpusError(f"Corpus {path} is a directory: give the path of a TSV or text file.")
@@ -225,8 +246,17 @@ def resolve_corpus(
     if forced:
         encoding = forced
     else:
-        encoding, notice = detect_encoding(path, head)
+        try:
+            encoding, notice = detect_encoding(path, head)
+        except CorpusError:
+            mislabelled = _mislabelled(path, head)
+            if mislabelled:
+                raise CorpusError(mislabelled) from None
+            raise
     known = recognise(path)
+    given = format != "auto"
+    if given and format != "text":
+        _check_forced_format(path, encoding, format, text_column)
     if format == "auto":
         format = known.format if known else sniff_format(path, encoding)
     if format == "tsv" and not isinstance(text_column, int):
@@ -251,7 +281,43 @@ def resolve_corpus(
         text_column=text_column,
         lang=lang,
         encoding=encoding,
+        format_given=given,
     )
+
+
+# Compressed formats: what their files start with, their usual suffixes, and whether
+# embedcli reads them.
+_COMPRESSED = (
+    (GZIP_MAGIC, "gzip", (".gz", ".tgz"), True),
+    (ZIP_MAGIC, "zip", (".zip",), True),
+    (b"BZh", "bzip2", (".bz2",), False),
+    (b"\xfd7zXZ\x00", "xz", (".xz",), False),
+    (b"\x28\xb5\x2f\xfd", "zstd", (".zst",), False),
+    (b"7z\xbc\xaf\x27\x1c", "7-Zip", (".7z",), False),
+)
+
+
+def _mislabelled(path: Path, head: bytes) -> str | None:
+    """Why a file that is not text is not read, when its name or its first bytes say it is
+    compressed: named .gz but not gzip, or compressed in a format embedcli does not read."""
+    with open(path, "rb") as probe:
+        magic = probe.read(8)
+    name = path.name.lower()
+    for start, label, _suffixes, readable in _COMPRESSED:
+        if magic.startswith(start) and not readable:
+            return (
+                f"Corpus file {path} is {label}-compressed, which embedcli does not read: "
+                "decompress it, or compress it with gzip instead."
+            )
+    for start, label, suffixes, readable in _COMPRESSED:
+        if readable and name.endswith(suffixes) and not magic.startswith(start):
+            return (
+                f"Corpus file {path} is named {suffixes[0]} but is not a {label} file (it "
+                f"does not start with {label}'s bytes {start[:2].hex(' ')}): it may be damaged, "
+                f"or not compressed at all. If it was downloaded, download it again; if it is "
+                f"text, rename it without {suffixes[0]}."
+            )
+    return None
 
 
 def recognise(path: Path) -> NamedCorpus | None:
@@ -323,6 +389,8 @@ def open_binary(path: Path) -> BinaryIO:
             return gzip.open(path, "rb")  # type: ignore[return-value]
         if magic == ZIP_MAGIC:
             return _open_zip_member(path)
+        if magic == EMPTY_ZIP_MAGIC:  # only the end record: an archive of nothing
+            raise CorpusError(f"Corpus file {path} is a zip archive with no files in it.")
         return open(path, "rb")  # noqa: SIM115 - the caller closes it
     except FileNotFoundError:
         raise CorpusError(f"Corpus file {path} does not exist.") from None
@@ -467,6 +535,30 @@ def sniff_format(path: Path, encoding: str = "utf-8") -> str:
     return "tsv" if "\t" in first_line else "text"
 
 
+def _check_forced_format(
+    path: Path, encoding: str, format: str, text_column: str | int | None
+) -> None:
+    """Blame --corpus-format, not the file, when the file plainly is not in that format (a
+    one-column TSV, with a header naming its column or read by number, is fine)."""
+    head = _read_head(path, encoding).lstrip("\ufeff \t\r\n")
+    first_line = head.split("\n", 1)[0].rstrip("\r")
+    detected = sniff_format(path, encoding)
+    shown = first_line if len(first_line) <= 40 else first_line[:40] + "..."
+    if format == "ted-xml" and not head.startswith("<"):
+        raise CorpusError(
+            f"--corpus-format ted-xml reads TED-talk XML, but {path.name} is not XML (its "
+            f"first line is {shown!r}): leave out --corpus-format to read it as {detected}."
+        )
+    column = first_line.strip().lower()
+    if format == "tsv" and "\t" not in head and not isinstance(text_column, int):
+        if column == (text_column or "document").lower():
+            return
+        raise CorpusError(
+            f"--corpus-format tsv reads tab-separated rows, but {path.name} has no tab (first "
+            f"line: {shown!r}): leave out --corpus-format to read it as {detected}."
+        )
+
+
 def _check_header(path: Path, encoding: str, column: str | None) -> None:
     """Fail before any work when a TSV file's header line lacks the text column."""
     head = _read_head(path, encoding)
@@ -489,7 +581,7 @@ def _missing_column(path: Path, names: list[str], column: str | None) -> str:
     close = difflib.get_close_matches(column, names, n=1)
     hint = f"Did you mean {close[0]!r}? " if close else ""
     return (
-        f"--text-column {column!r} is not a column of {path} (columns: {shown}). {hint}Give "
+        f"--text-column {quoted(column)} is not a column of {path} (columns: {shown}). {hint}Give "
         "a name from its header line, or a 1-based number for a file without one."
     )
 
@@ -526,8 +618,8 @@ def check_encoding(encoding: str | None) -> str | None:
         "".encode(encoding)  # LookupError for unknown codecs and for non-text ones (base64)
     except LookupError:
         raise OptionsError(
-            f"Unknown --encoding {encoding!r}: give auto or a text encoding Python knows, such "
-            "as utf-8, cp949, euc-kr, utf-16 or latin-1."
+            f"Unknown --encoding {quoted(encoding)}: give auto or a text encoding Python knows, "
+            "such as utf-8, cp949, euc-kr, utf-16 or latin-1."
         ) from None
     return encoding
 

@@ -6,6 +6,21 @@ any other exception is a bug and keeps its traceback.
 """
 
 
+def cut(text: str, limit: int = 60) -> str:
+    """`text`, cut to `limit` characters with its length said when longer."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text):,} characters)"
+
+
+def quoted(text: str, limit: int = 60) -> str:
+    """`text` as repr() shows it, cut to about `limit` characters with its length said, so that
+    a message about a huge value stays one readable line."""
+    if len(text) <= limit:
+        return repr(text)
+    return f"{text[:limit]!r}... ({len(text):,} characters)"
+
+
 class EmbedcliError(Exception):
     """A problem with the user's input or environment, explained in the message."""
 
@@ -48,3 +63,16 @@ class OutputBusyError(EmbedcliError):
 
 class DiskFullError(EmbedcliError):
     """The disk (or the file size limit) ran out while writing an output."""
+
+
+class CorpusOptionsError(CorpusError, OptionsError):
+    """A corpus option value that cannot work (--corpus-format xlsx, --text-column 0): exit 2."""
+
+
+class UnwritablePlaceError(EmbedcliError):
+    """An output cannot be written where it should go: a read-only directory, or a file where
+    a directory should be."""
+
+
+class OutOfMemoryError(EmbedcliError):
+    """A run needs more memory than the machine has available."""

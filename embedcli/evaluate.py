@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from embedcli import __version__, paths
-from embedcli.errors import EvalSetError, ModelError, OptionsError
+from embedcli.errors import EvalSetError, ModelError, OptionsError, quoted
 from embedcli.models import CARD_FILE, Model
 
 SEMANTIC, SYNTACTIC, UNKNOWN = "semantic", "syntactic", "unknown"
@@ -709,7 +709,9 @@ def default_test_sets(language: str) -> tuple[list[Path], list[Path]]:
         found = [base / name for name in EN_ANALOGIES], [base / name for name in EN_SIMILARITY]
         hint = "It is part of gensim's test data: reinstall gensim, or pass your own files."
     else:
-        raise OptionsError(f"Unknown language {language!r}: use one of {', '.join(LANGUAGES)}.")
+        raise OptionsError(
+            f"Unknown language {quoted(language)}: use one of {', '.join(LANGUAGES)}."
+        )
     for path in found[0] + found[1]:
         if not path.is_file():
             raise EvalSetError(f"The default test set {path} is missing. {hint}")
@@ -741,7 +743,7 @@ def evaluate_model(
     kv = model.kv
     limit = candidate_count(kv, restrict_vocab)
     if language is not None and language not in LANGUAGES:
-        raise OptionsError(f"Unknown --lang {language!r}: use one of {', '.join(LANGUAGES)}.")
+        raise OptionsError(f"Unknown --lang {quoted(language)}: use one of {', '.join(LANGUAGES)}.")
     if language:
         language_from = "--lang"
     else:

@@ -49,13 +49,14 @@ from pathlib import Path
 import numpy as np
 from gensim.models import KeyedVectors
 
-from embedcli.errors import EmbedcliError
-from embedcli.fsutil import atomic_file, check_writable
+from embedcli.errors import EmbedcliError, OutputExistsError
+from embedcli.fsutil import atomic_file, check_writable, list_names
 
 TENSOR_FILE = "tensor.tsv"
 METADATA_FILE = "metadata.tsv"
 CONFIG_PBTXT_FILE = "projector_config.pbtxt"
 CONFIG_JSON_FILE = "projector_config.json"
+EXPORT_FILES = (TENSOR_FILE, METADATA_FILE, CONFIG_PBTXT_FILE, CONFIG_JSON_FILE)
 
 FLOAT_FORMAT = "%.6g"
 """Text format of one vector component: compact, and within 5e-6 relative of the float32."""
@@ -190,6 +191,14 @@ def export_projector(
         raise EmbedcliError(
             f"Output directory {out_dir} is an existing file: choose a directory path."
         )
+    if out_dir.is_dir():
+        others = sorted(p.name for p in out_dir.iterdir() if p.name not in EXPORT_FILES)
+        if others:
+            raise OutputExistsError(
+                f"Output directory {out_dir} already holds files that are not an export "
+                f"({list_names(others)}); embedcli will not put its files beside them, even "
+                f"with --force: choose a new or empty --output-dir (e.g. {out_dir / 'projector'})."
+            )
     for target in targets:
         if target.is_dir():
             raise EmbedcliError(

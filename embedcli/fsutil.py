@@ -12,11 +12,11 @@ import hashlib
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
-from embedcli.errors import DiskFullError, OutputBusyError, OutputExistsError
+from embedcli.errors import DiskFullError, OutputBusyError, OutputExistsError, UnwritablePlaceError
 
 try:
     import fcntl
@@ -26,13 +26,85 @@ except ImportError:  # Windows: no flock; runs are not kept apart there
 LOCK_SUFFIX = ".lock"
 
 
-def check_writable(final: Path, force: bool, what: str = "file") -> None:
-    """Refuse to replace an existing output unless force is set."""
-    if final.exists() and not force:
+def check_writable(
+    final: Path,
+    force: bool,
+    what: str = "file",
+    foreign: Callable[[Path], str | None] | None = None,
+    option: str = "--output",
+) -> None:
+    """Refuse to replace an existing output unless force is set, and refuse, even with force,
+    to replace what embedcli did not write.
+
+    `foreign(final)` says what in an existing `final` embedcli did not write (None: all of it
+    is embedcli's). An empty directory is always replaceable; a symbolic link never is.
+    """
+    final = Path(final)
+    if not (final.exists() or final.is_symlink()):
+        return
+    problem = _not_ours(final, foreign)
+    if problem:
+        raise OutputExistsError(
+            f"{what.capitalize()} {final} already exists and is not one embedcli wrote "
+            f"({problem}), so embedcli will not replace it, even with --force: choose another "
+            f"{option}, or move it away yourself."
+        )
+    if not force:
         raise OutputExistsError(
             f"{what.capitalize()} {final} already exists. Use --force to replace it or choose "
             "another output path."
         )
+
+
+def _not_ours(final: Path, foreign: Callable[[Path], str | None] | None) -> str | None:
+    if final.is_symlink():
+        return f"a symbolic link to {os.readlink(final)}"
+    if final.is_dir() and not any(final.iterdir()):
+        return None
+    return foreign(final) if foreign else None
+
+
+def list_names(names: list[str], limit: int = 3) -> str:
+    """'a.txt, b.txt and 4 more' for a message."""
+    shown = [repr(name) if " " in name or not name else name for name in names[:limit]]
+    if len(names) > limit:
+        return ", ".join(shown) + f" and {len(names) - limit:,} more"
+    if len(shown) > 1:
+        return ", ".join(shown[:-1]) + " and " + shown[-1]
+    return shown[0] if shown else "nothing"
+
+
+def check_can_create(target: Path, what: str, how: str, *, inside: bool = False) -> None:
+    """Fail before any work when `target` cannot be written: its directory (or, with `inside`,
+    `target` itself, for outputs written into it), or the nearest part of that path that
+    exists, is a file or is not writable. `how` says what to do instead.
+
+    Raises UnwritablePlaceError naming the place; root passes every permission check, as it
+    passes the writes themselves.
+    """
+    target = Path(target)
+    place = target if inside else target.parent
+    place = place if str(place) else Path(".")
+    while not (place.exists() or place.is_symlink()) and place != place.parent:
+        place = place.parent
+    if not place.is_dir():
+        kind = "a broken symbolic link" if place.is_symlink() and not place.exists() else "a file"
+        raise UnwritablePlaceError(
+            f"Cannot write the {what} {target}: {place} is {kind}, not a directory. {how}"
+        )
+    if not os.access(place, os.W_OK | os.X_OK):
+        raise UnwritablePlaceError(
+            f"Cannot write the {what} {target}: {place} is not writable ({_why_not(place)}). {how}"
+        )
+
+
+def _why_not(place: Path) -> str:
+    try:
+        if os.statvfs(place).f_flag & os.ST_RDONLY:
+            return "a read-only file system"
+    except OSError:
+        pass
+    return "permission denied"
 
 
 def _temp_sibling(final: Path) -> Path:
@@ -59,10 +131,18 @@ def atomic_file(final: Path, force: bool = False) -> Iterator[Path]:
 
 
 @contextmanager
-def atomic_dir(final: Path, force: bool = False, what: str = "directory") -> Iterator[Path]:
-    """Yield a temporary directory next to `final`; swap it into place when the block succeeds."""
+def atomic_dir(
+    final: Path,
+    force: bool = False,
+    what: str = "directory",
+    foreign: Callable[[Path], str | None] | None = None,
+) -> Iterator[Path]:
+    """Yield a temporary directory next to `final`; swap it into place when the block succeeds.
+
+    `foreign` as for `check_writable`: what embedcli did not write is never replaced.
+    """
     final = Path(final)
-    check_writable(final, force, what)
+    check_writable(final, force, what, foreign)
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = _temp_sibling(final)
     tmp.mkdir()
@@ -189,6 +269,31 @@ def _remove_empty(directories: list[Path]) -> None:
             path.rmdir()
         except OSError:  # not empty (the output is in it) or already gone
             break
+
+
+def broken_link(path: Path) -> str | None:
+    """'a symbolic link to X, which does not exist', '... that loops', or 'a name too long for
+    the file system' for a path that leads nowhere in those ways; None otherwise."""
+    try:
+        os.stat(path)
+        return None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return f"a symbolic link that loops ({_link_chain(path)})"
+        if exc.errno == errno.ENAMETOOLONG:
+            return "a name too long for the file system"
+        if exc.errno != errno.ENOENT or not path.is_symlink():
+            return None
+    return f"a symbolic link to {os.readlink(path)}, which does not exist"
+
+
+def _link_chain(path: Path, limit: int = 4) -> str:
+    chain, seen = [str(path)], set()
+    while path.is_symlink() and str(path) not in seen and len(chain) <= limit:
+        seen.add(str(path))
+        path = path.parent / os.readlink(path)
+        chain.append(os.path.normpath(path))
+    return " -> ".join(chain) + (" -> ..." if path.is_symlink() else "")
 
 
 def sha256_file(path: Path, chunk_size: int = 1 << 20) -> str:

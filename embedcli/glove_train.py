@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from embedcli.tokenized import TokenizedCorpus
-from embedcli.train import EpochReport, TrainConfig, TrainResult
+from embedcli.train import EpochReport, TrainConfig, TrainResult, check_memory
 
 STATE_FILE = "glove_state.npz"
 
@@ -62,6 +62,7 @@ def train_glove_model(
     # Raises OptionsError ("... Lower --min-count") when no word is frequent enough.
     vocab = glove.build_vocab(corpus.path, min_count=config.min_count, max_vocab=config.max_vocab)
     vocab_seconds = time.perf_counter() - started
+    check_memory(config, len(vocab.words))  # the vectors; co-occurrences once counted
     if on_start:
         on_start(len(vocab.words), corpus.tokens)
 
@@ -77,6 +78,7 @@ def train_glove_model(
     )
     counting_seconds = time.perf_counter() - started
     nonzeros = len(cooc.values)
+    check_memory(config, len(vocab.words), nonzeros)
 
     result = TrainResult(
         model=None,

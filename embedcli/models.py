@@ -25,8 +25,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from embedcli import __version__, paths, vectorfiles
-from embedcli.errors import ModelError
-from embedcli.fsutil import atomic_dir, atomic_file
+from embedcli.errors import ModelError, quoted
+from embedcli.fsutil import atomic_dir, atomic_file, broken_link, list_names
 
 MODEL_FORMAT = 1
 CARD_FILE = "model.json"
@@ -88,7 +88,7 @@ def save_model(
     card["vocab_size"] = len(wv)
     card["vector_size"] = wv.vector_size
     files = {"vectors": VECTORS_FILE}
-    with atomic_dir(out_dir, force=force, what="model directory") as tmp:
+    with atomic_dir(out_dir, force=force, what="model directory", foreign=foreign_files) as tmp:
         save_vectors(wv, tmp / VECTORS_FILE)
         if save_full:
             files["full_model"] = save_full(tmp)
@@ -104,6 +104,41 @@ def save_model(
         )
     set_latest(out_dir)
     return out_dir
+
+
+# Every file a model directory may hold; gensim adds <name>.<attribute>.npy next to a pickle.
+MODEL_FILES = (
+    CARD_FILE,
+    VECTORS_FILE,
+    FULL_MODEL_FILE,
+    WORD2VEC_TEXT_FILE,
+    GLOVE_TEXT_FILE,
+    "glove_state.npz",  # glove_train.STATE_FILE, named here to keep numpy off this import
+)
+
+
+def foreign_files(path: Path) -> str | None:
+    """What at `path` `train --force` must not replace: None for a model directory that holds
+    its card and only the files a model has (see `fsutil.check_writable`)."""
+    if not path.is_dir():
+        return "it is a file, not a model directory" if path.is_file() else "not a directory"
+    entries = sorted(p.name for p in path.iterdir())
+    if CARD_FILE not in entries or not (path / CARD_FILE).is_file():
+        return f"it holds {list_names(entries)} and no {CARD_FILE}"
+    ours = set(MODEL_FILES)
+    try:
+        files = json.loads((path / CARD_FILE).read_text(encoding="utf-8")).get("files", {})
+        ours |= {str(name) for name in files.values()}
+    except Exception:  # a damaged card still marks a model directory; its known files are ours
+        pass
+    others = [
+        name
+        for name in entries
+        if name not in ours and not any(name.startswith(own + ".") for own in ours)
+    ]
+    if others:
+        return f"it holds {list_names(others)} besides the model's files"
+    return None
 
 
 def save_vectors(wv, path: Path) -> None:
@@ -160,6 +195,11 @@ def set_latest(model_dir: Path) -> None:
 
 def latest_model_dir() -> Path:
     pointer = paths.data_home() / LATEST_FILE
+    if paths.data_home().is_file():
+        raise ModelError(
+            f"There is no latest model: {paths.home_label('data')} is a file, not a "
+            "directory. Pass --model PATH."
+        )
     if not pointer.is_file():
         raise ModelError("No model trained yet: run `embedcli train` first, or pass --model PATH.")
     path = Path(pointer.read_text(encoding="utf-8").strip())
@@ -176,6 +216,11 @@ def load_model(path: Path | str | None = None) -> Model:
     if not path:
         return _load_model_dir(latest_model_dir())
     path = Path(path).expanduser()
+    link = broken_link(path)
+    if link:
+        raise ModelError(
+            f"Model {quoted(str(path), 200)} is {link}: fix the link, or give the model's own path."
+        )
     if not path.exists():
         raise ModelError(
             f"Model {path} does not exist. Train one with `embedcli train`, or pass "

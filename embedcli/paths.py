@@ -42,3 +42,19 @@ def shipped_corpora_dir() -> Path:
 
 def models_dir() -> Path:
     return data_home() / "models"
+
+
+def home_label(kind: str) -> str:
+    """'the data home /x (EMBEDCLI_HOME)' / 'the cache /y': for messages about these places."""
+    path, variable = (
+        (data_home(), "EMBEDCLI_HOME")
+        if kind == "data"
+        else (
+            cache_home(),
+            "EMBEDCLI_CACHE",
+        )
+    )
+    label = "data home" if kind == "data" else "cache"
+    if os.environ.get(variable):
+        return f"the {label} {path} (set by {variable}; point it at a writable directory)"
+    return f"the {label} {path} (set {variable} to move it)"

@@ -19,8 +19,14 @@ from pathlib import Path
 
 from embedcli import __version__, interrupts, paths
 from embedcli.corpora import CorpusSource, ReadStats, iter_documents
-from embedcli.errors import CorpusError, OutputBusyError, TokenizerError
-from embedcli.fsutil import atomic_file, check_writable, output_lock, sha256_file
+from embedcli.errors import CorpusError, OutputBusyError, OutputExistsError, TokenizerError
+from embedcli.fsutil import (
+    atomic_file,
+    check_can_create,
+    check_writable,
+    output_lock,
+    sha256_file,
+)
 from embedcli.partfile import PartFile
 from embedcli.tokenizers import (
     TokenizeOptions,
@@ -59,6 +65,38 @@ def cache_path(source: CorpusSource, source_sha256: str, options: TokenizeOption
         / "tokens"
         / f"{stem}-{source_sha256[:12]}-{options.tokenizer}-{options.fingerprint()}.txt"
     )
+
+
+def foreign_tokens(path: Path) -> str | None:
+    """What at `path` `tokenize --force` must not replace: None for a tokens file with its
+    sidecar (see `fsutil.check_writable`)."""
+    if path.is_dir():
+        return "it is a directory"
+    if not path.is_file():
+        return "it is not a regular file"
+    if not sidecar_path(path).is_file():
+        return f"a file without the {sidecar_path(path).name} sidecar that tokens files have"
+    return None
+
+
+def check_sidecar_free(tokens_path: Path) -> None:
+    """Refuse when the sidecar's place holds something embedcli did not write: the sidecar of
+    a tokens file that is gone may be replaced, a user's file of that name may not."""
+    meta_path = sidecar_path(tokens_path)
+    if not (meta_path.exists() or meta_path.is_symlink()) or tokens_path.is_file():
+        return
+    try:
+        ours = not meta_path.is_symlink() and "options_fingerprint" in json.loads(
+            meta_path.read_text(encoding="utf-8")
+        )
+    except (OSError, ValueError, TypeError):
+        ours = False
+    if not ours:
+        raise OutputExistsError(
+            f"{meta_path} already exists and is not a tokens sidecar embedcli wrote, and "
+            f"tokenize writes the sidecar of {tokens_path.name} there, so embedcli will not "
+            "replace it, even with --force: choose another --output, or move it away yourself."
+        )
 
 
 def load_if_current(
@@ -185,7 +223,12 @@ def tokenize_corpus(
     if existing and not force:
         return existing
     if output:
-        check_writable(target, force)
+        check_writable(target, force, "tokens file", foreign_tokens)
+        check_sidecar_free(target)
+        how = "Choose another --output, or make that directory writable."
+    else:
+        how = f"Tokens are cached in {paths.home_label('cache')}."
+    check_can_create(target, "tokens file", how)  # before the long work
 
     total = survey(source, options)
     if on_start:

@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
 from itertools import islice
 
-from embedcli.errors import OptionsError, TokenizerError
+from embedcli.errors import OptionsError, TokenizerError, quoted
 from embedcli.korean_backends import KiwiTokenizer, MecabTokenizer, backend_version, require
 from embedcli.workers import START_SECONDS, WorkerFailure, WorkerPool, mark
 
@@ -58,11 +58,12 @@ class TokenizeOptions:
     def __post_init__(self) -> None:
         if self.tokenizer not in TOKENIZERS:
             raise OptionsError(
-                f"Unknown tokenizer {self.tokenizer!r}: choose one of {', '.join(TOKENIZERS)}."
+                f"Unknown tokenizer {quoted(self.tokenizer)}: choose one of "
+                f"{', '.join(TOKENIZERS)}."
             )
         if self.clean not in CLEANERS:
             raise OptionsError(
-                f"Unknown cleaning {self.clean!r}: choose one of {', '.join(CLEANERS)}."
+                f"Unknown cleaning {quoted(self.clean)}: choose one of {', '.join(CLEANERS)}."
             )
         if self.max_repeat < 0:
             raise OptionsError("--max-repeat must be 0 (off) or a positive number.")
@@ -271,7 +272,7 @@ def default_options(tokenizer: str = "okt", **overrides) -> TokenizeOptions:
     """TokenizeOptions with `tokenizer`'s defaults; None in `overrides` keeps the default."""
     if tokenizer not in TOKENIZER_DEFAULTS:
         raise OptionsError(
-            f"Unknown tokenizer {tokenizer!r}: choose one of {', '.join(TOKENIZERS)}."
+            f"Unknown tokenizer {quoted(tokenizer)}: choose one of {', '.join(TOKENIZERS)}."
         )
     values = dict(TOKENIZER_DEFAULTS[tokenizer])
     values.update({k: v for k, v in overrides.items() if v is not None})
@@ -291,11 +292,11 @@ def choose_tokenizer(
     missing one falls through to Okt, the textbook's default.
     """
     if lang is not None and lang not in LANGUAGES:
-        raise OptionsError(f"Unknown --lang {lang!r}: choose one of {', '.join(LANGUAGES)}.")
+        raise OptionsError(f"Unknown --lang {quoted(lang)}: choose one of {', '.join(LANGUAGES)}.")
     if tokenizer is not None:
         if tokenizer not in TOKENIZERS:
             raise OptionsError(
-                f"Unknown tokenizer {tokenizer!r}: choose one of {', '.join(TOKENIZERS)}."
+                f"Unknown tokenizer {quoted(tokenizer)}: choose one of {', '.join(TOKENIZERS)}."
             )
         if lang is not None and TOKENIZER_LANGUAGES[tokenizer] != lang:
             raise OptionsError(

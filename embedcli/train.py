@@ -28,7 +28,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from embedcli import interrupts
-from embedcli.errors import OptionsError
+from embedcli.errors import OptionsError, OutOfMemoryError, cut
 from embedcli.tokenized import TokenizedCorpus
 
 ALGORITHMS = ("word2vec", "fasttext", "glove")
@@ -78,7 +78,7 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if self.algo not in ALGORITHMS:
             raise TrainConfigError(
-                f"--algo {self.algo} is not available: choose one of {', '.join(ALGORITHMS)}."
+                f"--algo {cut(self.algo)} is not available: choose one of {', '.join(ALGORITHMS)}."
             )
         for name, value in ALGO_DEFAULTS[self.algo].items():
             if getattr(self, name) is None:
@@ -226,6 +226,49 @@ def empty_vocabulary(corpus: TokenizedCorpus, config: TrainConfig) -> TrainConfi
     )
 
 
+_FLOAT = 4  # bytes of a float32, the type of every vector and weight
+
+
+def memory_parts(config: TrainConfig, words: int, nonzeros: int = 0) -> dict[str, int]:
+    """The large allocations of training `config` on `words` words (GloVe: and `nonzeros`
+    co-occurrences), by what they hold."""
+    matrix = words * config.vector_size * _FLOAT
+    if config.algo == "glove":
+        return {
+            # W, W_ctx and their AdaGrad sums; then W + W_ctx and the KeyedVectors copy
+            "word and context vectors with their AdaGrad state": 4 * matrix,
+            "output vectors": 2 * matrix,
+            # rows, cols (int32) and values (float64), and two shuffle orders
+            "co-occurrences": nonzeros * (16 + 2 * (4 if nonzeros < 2**31 else 8)),
+        }
+    parts = {"vocabulary": words * (700 if config.hs else 500), "word vectors": matrix}
+    if config.algo == "fasttext":
+        parts["word vectors"] = 2 * matrix  # the whole-word part and the composed vectors
+        # gensim draws the initial vectors as a whole new matrix, then keeps it
+        parts["character n-gram buckets"] = config.bucket * config.vector_size * _FLOAT
+    if config.negative or config.hs:
+        parts["output weights"] = matrix * (bool(config.negative) + bool(config.hs))
+    return parts
+
+
+def check_memory(config: TrainConfig, words: int, nonzeros: int = 0) -> None:
+    """Refuse, before allocating, a run that needs more memory than is available."""
+    from embedcli.memory import check_fits
+
+    remedy = {
+        "word2vec": "Lower --vector-size (100-300 is usual) or raise --min-count.",
+        "fasttext": "Lower --bucket (gensim's default is 2,000,000) or --vector-size (100-300 "
+        "is usual), or raise --min-count.",
+        "glove": "Lower --vector-size (100-300 is usual) or --max-vocab, or raise --min-count.",
+    }[config.algo]
+    what = f"{words:,} words x {config.vector_size:,} dimensions"
+    if config.algo == "fasttext":
+        what += f" and {config.bucket:,} n-gram buckets"
+    if nonzeros:
+        what += f" and {nonzeros:,} co-occurrences"
+    check_fits(memory_parts(config, words, nonzeros), f"Training {config.algo} on {what}", remedy)
+
+
 def _resolve_workers(workers: int | None) -> int:
     from embedcli.tokenizers import default_workers
 
@@ -267,6 +310,13 @@ def train(
                 on_progress=on_progress,
             )
         return _train_gensim(corpus, config, on_start=on_start, on_epoch=counted)
+    except MemoryError:
+        raise OutOfMemoryError(
+            f"Ran out of memory while training {config.algo} (--vector-size "
+            f"{config.vector_size:,}), so nothing was saved: the estimate made before training "
+            "fitted, but the memory was not there (a ulimit, or other programs). Free memory, "
+            "or lower --vector-size or raise --min-count."
+        ) from None
     except KeyboardInterrupt as exc:
         # gensim cannot continue from the middle of a run, so the next one starts over.
         interrupts.describe(
@@ -329,10 +379,16 @@ def _train_gensim(corpus, config, *, on_start, on_epoch) -> TrainResult:
     else:
         model = Word2Vec(compute_loss=True, **common)
     started = time.perf_counter()
-    model.build_vocab(corpus_file=str(corpus.path))
-    vocab_seconds = time.perf_counter() - started
+    # gensim's build_vocab, with the memory check between counting words and allocating.
+    model._check_corpus_sanity(corpus_file=str(corpus.path), passes=1)
+    total_words, corpus_count = model.scan_vocab(corpus_file=str(corpus.path))
+    model.corpus_count, model.corpus_total_words = corpus_count, total_words
+    model.prepare_vocab()
     if len(model.wv) == 0:
         raise empty_vocabulary(corpus, config)
+    check_memory(config, len(model.wv))
+    model.prepare_weights()
+    vocab_seconds = time.perf_counter() - started
     result = TrainResult(
         model=model,
         wv=model.wv,

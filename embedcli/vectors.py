@@ -13,7 +13,7 @@ import unicodedata
 import weakref
 from dataclasses import dataclass
 
-from embedcli.errors import EmbedcliError, OptionsError, VocabularyError
+from embedcli.errors import EmbedcliError, OptionsError, VocabularyError, quoted
 from embedcli.models import Model
 
 METHODS = ("add", "mul")
@@ -81,11 +81,35 @@ def require_words(model: Model, words: list[str]) -> list[str]:
             oov.append(word)
             continue
         close = suggest(word, model.kv.index_to_key)
-        hint = f" Close: {', '.join(close)}." if close else ""
+        hint = f" Close: {', '.join(close)}." if close else _no_close_hint(model, word)
         raise VocabularyError(
-            f"{word!r} is not in the vocabulary of {model.name} ({model.vocab_size:,} words).{hint}"
+            f"{quoted(word)} is not in the vocabulary of {model.name} ({model.vocab_size:,} "
+            f"words).{hint}"
         )
     return oov
+
+
+def _no_close_hint(model: Model, word: str) -> str:
+    """What to do when no word of the model is spelt like the query."""
+    listing = f"`embedcli export-tsv --model {model.path}` writes every word to metadata.tsv"
+    if builds_unseen_words(model):
+        return (
+            f" No word in it is spelt close to it, and it is too short for the model's "
+            f"character n-grams ({model.kv.min_n}-{model.kv.max_n} characters). To see the "
+            f"vocabulary, {listing}."
+        )
+    return (
+        f" No word in it is spelt close to it. To see the vocabulary, {listing}; a FastText "
+        "model (`embedcli train --algo fasttext`) also answers words it never saw, from their "
+        "character n-grams."
+    )
+
+
+def check_words(words: list[str]) -> None:
+    """Refuse an empty query word before looking anything up (a usage error)."""
+    for word in words:
+        if not word.strip():
+            raise OptionsError(f"The query word {quoted(word)} is empty: give a word to look up.")
 
 
 # Writing systems a query word can be in, and the letters that show each one.
@@ -129,7 +153,8 @@ def _refuse_unseen_script(model: Model, word: str) -> None:
         return
     lang = _language_name(model, known)
     raise VocabularyError(
-        f"{word!r} is written in {' and '.join(sorted(wanted))}, and {model.name} has no words "
+        f"{quoted(word)} is written in {' and '.join(sorted(wanted))}, and {model.name} has "
+        "no words "
         f"in that script: it was trained on {lang} text. Query it with {lang} words, or use "
         "a model trained on text in that script."
     )
@@ -160,6 +185,7 @@ def _has_ngrams(kv, word: str) -> bool:
 
 def vectors_of(model: Model, words: list[str]) -> tuple[list, list[str]]:
     """The vectors of `words` (built from n-grams where needed) and which ones were OOV."""
+    check_words(words)
     words = [canonical(model, word) for word in words]
     _refuse_repeats(words)
     oov = require_words(model, words)
@@ -180,7 +206,9 @@ def canonical(model: Model, word: str) -> str:
 
 def check_method(method: str) -> None:
     if method not in METHODS:
-        raise OptionsError(f"Unknown --method {method!r}: use add (3CosAdd) or mul (3CosMul).")
+        raise OptionsError(
+            f"Unknown --method {quoted(method)}: use add (3CosAdd) or mul (3CosMul)."
+        )
 
 
 def suggest(word: str, vocabulary: list[str], n: int = 5, cutoff: float = 0.6) -> list[str]:
@@ -207,6 +235,7 @@ def similar(
     check_topn(topn)
     if not positive:
         raise EmbedcliError("Give at least one word to find neighbours of.")
+    check_words([*positive, *(negative or [])])
     positive = [canonical(model, word) for word in positive]
     negative = [canonical(model, word) for word in negative or []]
     _refuse_repeats(positive + negative)
@@ -222,6 +251,7 @@ def analogy(
     """Answer "a is to b as c is to ?" with b - a + c (inputs excluded)."""
     check_topn(topn)
     check_method(method)
+    check_words([a, b, c])
     a, b, c = (canonical(model, word) for word in (a, b, c))
     _refuse_repeats([a, b, c])
     oov = require_words(model, [a, b, c])
@@ -238,6 +268,6 @@ def _refuse_repeats(words: list[str]) -> None:
     for word in words:
         if word in seen:
             raise EmbedcliError(
-                f"{word!r} is given twice: each word of a query may appear only once."
+                f"{quoted(word)} is given twice: each word of a query may appear only once."
             )
         seen.add(word)

@@ -8,13 +8,16 @@ found afterwards by the session id, even once reparented.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -279,3 +282,108 @@ def start_unless_chosen(path: str) -> None:
     if int(Path(path).read_text()) != os.getpid():
         raise ValueError(f"worker {os.getpid()} cannot start")
     time.sleep(1.0)
+
+
+# --- running without root's override ----------------------------------------------------------
+
+# Root reads and writes through any permission bits (CAP_DAC_OVERRIDE), so a test of a
+# read-only directory proves nothing when run as root. Dropping every capability keeps root's
+# uid, so the child still reads the venv, the repository and tmp_path (all owned by root), but
+# a directory with mode 0o555 is then read-only for it as for any user.
+SETPRIV = ["setpriv", "--inh-caps=-all", "--bounding-set=-all", "--"]
+
+
+def without_privileges(command: list[str]) -> list[str]:
+    """`command` run so that file permissions apply to it: as it is for a normal user, or,
+    for root, with every capability dropped (setpriv)."""
+    return [*SETPRIV, *command] if os.geteuid() == 0 else list(command)
+
+
+@functools.cache
+def privileges_can_be_dropped() -> str | None:
+    """None when `without_privileges` really makes a 0o555 directory read-only; else why
+    not (for pytest.skip)."""
+    if os.geteuid() == 0 and shutil.which("setpriv") is None:
+        return "running as root and setpriv (util-linux) is missing"
+    with tempfile.TemporaryDirectory() as base:
+        locked = Path(base) / "locked"
+        locked.mkdir(mode=0o555)
+        try:
+            probe = subprocess.run(
+                without_privileges(["touch", str(locked / "x")]), capture_output=True, timeout=30
+            )
+        finally:
+            locked.chmod(0o755)
+        if probe.returncode == 0:
+            return "a process without privileges could still write into a read-only directory"
+    return None
+
+
+def run_unprivileged(
+    args: list[str], *, cwd: Path, env: dict[str, str] | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess:
+    """`python -m embedcli ARGS` as a process that file permissions apply to (see above)."""
+    reason = privileges_can_be_dropped()
+    if reason:
+        import pytest
+
+        pytest.skip(reason)
+    full_env = dict(os.environ, COLUMNS="120", PYTHONPATH=str(REPO))
+    full_env.update(env or {})
+    return subprocess.run(
+        without_privileges([*EMBEDCLI, *args]),
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+@contextmanager
+def read_only(*paths: Path) -> Iterator[None]:
+    """Make directories (or files) read-only for the block, and writable again after it, so
+    that pytest can remove tmp_path."""
+    modes = {path: path.stat().st_mode & 0o7777 for path in paths}
+    try:
+        for path in paths:
+            path.chmod(0o555 if path.is_dir() else 0o444)
+        yield
+    finally:
+        for path, mode in modes.items():
+            path.chmod(mode)
+
+
+def file_hashes(*roots: Path) -> dict[str, str]:
+    """sha256 of every file under `roots` (or of `roots` themselves), by path, plus every
+    directory (as "dir") and symlink (as its target): compare before and after a run to prove
+    it touched nothing."""
+    found: dict[str, str] = {}
+    for root in roots:
+        entries = [root] if not root.is_dir() or root.is_symlink() else [root, *root.rglob("*")]
+        for path in entries:
+            if path.is_symlink():
+                found[str(path)] = "-> " + os.readlink(path)
+            elif path.is_dir():
+                found[str(path)] = "dir"
+            elif path.exists():
+                found[str(path)] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return found
+
+
+def assert_one_error_line(
+    code: int, stdout: str, stderr: str, *needles: str, exit_code: int = 1, alone: bool = True
+) -> str:
+    """A child's outcome: the exit code, one `Error:` line holding every needle, no traceback,
+    nothing on stdout. `alone`: the error is all of stderr (no work was reported before it)."""
+    assert code == exit_code, stderr
+    assert "Traceback" not in stderr, stderr
+    assert stdout == "", stdout
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    errors = [line for line in lines if line.startswith("Error: ")]
+    assert len(errors) == 1 and lines[-1] == errors[0], stderr
+    if alone:
+        assert lines == errors, stderr
+    for needle in needles:
+        assert needle in errors[0], errors[0]
+    return errors[0]

@@ -1,4 +1,4 @@
-"""GloVe benchmark: embedcli.glove's vocabulary, counting and training on all NSMC reviews.
+"""GloVe benchmark: embedcli.training.glove's vocabulary, counting and training on all NSMC reviews.
 
     .venv/bin/python benchmarks/bench_glove.py [--epochs 3] [--workers 2] [--out DIR]
 
@@ -39,7 +39,9 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from embedcli import glove  # noqa: E402
+from embedcli.training.glove import adagrad as glove_adagrad  # noqa: E402
+from embedcli.training.glove import cooccur as glove_cooccur  # noqa: E402
+from embedcli.training.glove import vocab as glove_vocab  # noqa: E402
 
 # All 712K NSMC reviews (gzip TSV with a `document` column); not shipped: pass its path.
 CORPUS = os.environ.get("EMBEDCLI_REVIEWS_ALL")
@@ -98,10 +100,10 @@ def warm_up(tmp: Path) -> float:
     started = time.perf_counter()
     toy = tmp / "warm.txt"
     toy.write_text("가 나 다 가 라\n나 다 가\n" * 20, encoding="utf-8")
-    vocab = glove.build_vocab(toy, min_count=1)
+    vocab = glove_vocab.build_vocab(toy, min_count=1)
     for workers in (1, 2):
-        cooc = glove.count_cooccurrences(toy, vocab, window=3, workers=workers)
-    glove.train_glove(cooc, vector_size=4, epochs=1, workers=2)
+        cooc = glove_cooccur.count_cooccurrences(toy, vocab, window=3, workers=workers)
+    glove_adagrad.train_glove(cooc, vector_size=4, epochs=1, workers=2)
     return time.perf_counter() - started
 
 
@@ -199,7 +201,7 @@ def main() -> None:
         print(f"JIT warm-up {result['jit_warmup_s']:.1f} s", flush=True)
 
         started = time.perf_counter()
-        vocab = glove.build_vocab(tokens, min_count=5)
+        vocab = glove_vocab.build_vocab(tokens, min_count=5)
         result["vocab"] = {
             "seconds": time.perf_counter() - started,
             "size": len(vocab),
@@ -209,7 +211,7 @@ def main() -> None:
         print(f"vocab {result['vocab']}", flush=True)
 
         started = time.perf_counter()
-        cooc = glove.count_cooccurrences(tokens, vocab, window=10, workers=args.workers)
+        cooc = glove_cooccur.count_cooccurrences(tokens, vocab, window=10, workers=args.workers)
         result["cooccur"] = {
             "seconds": time.perf_counter() - started,
             "nnz": cooc.nnz,
@@ -230,7 +232,7 @@ def main() -> None:
         )
 
     started = time.perf_counter()
-    model = glove.train_glove(
+    model = glove_adagrad.train_glove(
         cooc, vector_size=100, epochs=args.epochs, workers=args.workers, on_epoch=on_epoch
     )
     total = time.perf_counter() - started

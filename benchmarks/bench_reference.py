@@ -335,18 +335,20 @@ def glove_bench(args) -> dict:
 
 def child_ours_glove(tokens: str, out: str, epochs: str, seed: str) -> None:
     sys.path.insert(0, str(REPO))
-    from embedcli import glove
+    from embedcli.training.glove import adagrad as glove_adagrad
+    from embedcli.training.glove import cooccur as glove_cooccur
+    from embedcli.training.glove import vocab as glove_vocab
 
     timings: dict = {}
     started = time.perf_counter()
-    vocab = glove.build_vocab(Path(tokens), min_count=5)
+    vocab = glove_vocab.build_vocab(Path(tokens), min_count=5)
     timings["vocab_seconds"] = round(time.perf_counter() - started, 2)
     started = time.perf_counter()
-    cooc = glove.count_cooccurrences(Path(tokens), vocab, window=10, workers=2)
+    cooc = glove_cooccur.count_cooccurrences(Path(tokens), vocab, window=10, workers=2)
     timings["cooccur_seconds"] = round(time.perf_counter() - started, 2)
     costs, seconds = [], []
     started = time.perf_counter()
-    model = glove.train_glove(
+    model = glove_adagrad.train_glove(
         cooc,
         vector_size=100,
         epochs=int(epochs),

@@ -78,9 +78,11 @@ def kiwi_threads_main(corpus: str, threads: int) -> None:
 
     from kiwipiepy import Kiwi
 
-    from embedcli.corpora import iter_documents, resolve_corpus
-    from embedcli.korean_backends import kiwi_morphemes, okt_like
-    from embedcli.tokenizers import TEXTBOOK_STOPWORDS, clean_text, squash_repeats
+    from embedcli.corpora.readers import iter_documents
+    from embedcli.corpora.registry import resolve_corpus
+    from embedcli.tokens.cleaning import TEXTBOOK_STOPWORDS, clean_text, squash_repeats
+    from embedcli.tokens.kiwi import kiwi_morphemes
+    from embedcli.tokens.korean_rules import okt_like
 
     docs = list(iter_documents(resolve_corpus(corpus)))
     with warnings.catch_warnings():

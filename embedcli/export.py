@@ -50,7 +50,7 @@ import numpy as np
 from gensim.models import KeyedVectors
 
 from embedcli.errors import EmbedcliError, OutputExistsError
-from embedcli.fsutil import atomic_file, check_writable, list_names
+from embedcli.util.atomic import atomic_file, check_writable, list_names
 
 TENSOR_FILE = "tensor.tsv"
 METADATA_FILE = "metadata.tsv"

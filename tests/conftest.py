@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from embedcli import models
+from embedcli.store import model_dir as models
 
 REPO = Path(__file__).resolve().parent.parent
 SHIPPED_NSMC = REPO / "corpora" / "nsmc" / "ratings.txt"
@@ -123,9 +123,9 @@ def toy_model(tmp_path) -> Path:
 @pytest.fixture(scope="session")
 def okt_tokens(tmp_path_factory):
     """300 real NSMC reviews tokenized once by real Okt in 2 spawned workers."""
-    from embedcli.corpora import resolve_corpus
-    from embedcli.tokenized import tokenize_corpus
-    from embedcli.tokenizers import TokenizeOptions
+    from embedcli.corpora.registry import resolve_corpus
+    from embedcli.tokens.cache import tokenize_corpus
+    from embedcli.tokens.options import TokenizeOptions
 
     base = tmp_path_factory.mktemp("okt")
     corpus = base / "tiny.tsv"

@@ -185,10 +185,11 @@ def english_text(words: int, seed: int = 0) -> str:
 # A child `embedcli` that knows one more downloadable corpus, "local", at the URL in argv[1].
 WITH_LOCAL_CORPUS = """
 import sys
-from embedcli import corpora
 from embedcli.cli import app
+from embedcli.corpora.registry import REGISTRY
+from embedcli.corpora.source import NamedCorpus
 
-corpora.REGISTRY["local"] = corpora.NamedCorpus(
+REGISTRY["local"] = NamedCorpus(
     name="local", description="served by the test", lang="en", format="text", url=sys.argv[1]
 )
 app(prog_name="embedcli", args=sys.argv[2:])

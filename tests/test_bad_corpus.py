@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from embedcli.cli import app
-from embedcli.tokenizers import MAX_CHUNK_CHARS
+from embedcli.cli.app import app
+from embedcli.tokens.runner import MAX_CHUNK_CHARS
 
 KOREAN = ["정말 재미있는 영화", "배우 연기가 좋았다", "다시 보고 싶은 영화"]
 TSV = "id\tdocument\tlabel\n" + "".join(f"{i}\t{d}\t1\n" for i, d in enumerate(KOREAN))

@@ -16,8 +16,8 @@ import struct
 import numpy as np
 import pytest
 
-from embedcli import models
-from embedcli.cli import app
+from embedcli.cli.app import app
+from embedcli.store import model_dir as models
 from tests.conftest import TOY_VECTORS, assert_one_error, write_model_dir
 
 WORDS = list(TOY_VECTORS)

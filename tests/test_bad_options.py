@@ -11,7 +11,7 @@ from collections import Counter
 
 import pytest
 
-from embedcli.cli import app
+from embedcli.cli.app import app
 
 SENTENCES = [
     "the king rules the land and the queen rules the land",

@@ -8,8 +8,8 @@ import unicodedata
 
 import pytest
 
-from embedcli import models
-from embedcli.cli import app
+from embedcli.cli.app import app
+from embedcli.store import model_dir as models
 from tests.conftest import assert_one_error, write_model_dir
 
 ENGLISH = {

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from embedcli.cli import app
+from embedcli.cli.app import app
 from tests.conftest import assert_nearest
 
 SENTENCES = [
@@ -208,8 +208,9 @@ def glove_reference(tokens_file, *, window, min_count, max_vocab, vector_size, e
                     alpha, eta, seed):  # fmt: skip
     """GloVe trained from scratch on `tokens_file` with every step written out here: a
     brute-force vocabulary and co-occurrence count, glove.c's initialisation, and the plain
-    NumPy epoch (`glove.epoch_reference`); only the shuffle is the product's."""
-    from embedcli import glove
+    NumPy epoch (`glove_adagrad.epoch_reference`); only the shuffle is the product's."""
+    from embedcli.training.glove import adagrad as glove_adagrad
+    from embedcli.training.glove import cooccur as glove_cooccur
 
     lines = [line.split() for line in Path(tokens_file).read_text(encoding="utf-8").splitlines()]
     counts = Counter(token for line in lines for token in line)
@@ -229,7 +230,7 @@ def glove_reference(tokens_file, *, window, min_count, max_vocab, vector_size, e
                 for key in ((w, ids[q]), (ids[q], w)):
                     pairs[key] = pairs.get(key, 0.0) + 1.0 / (p - q)
     keys = sorted(pairs)
-    cooc = glove.Cooccurrences(
+    cooc = glove_cooccur.Cooccurrences(
         rows=np.array([i for i, _ in keys], np.int32),
         cols=np.array([j for _, j in keys], np.int32),
         values=np.array([pairs[k] for k in keys], np.float64),
@@ -244,13 +245,14 @@ def glove_reference(tokens_file, *, window, min_count, max_vocab, vector_size, e
     b = ((rng.random(size) - 0.5) * scale).astype(np.float32)
     b_ctx = ((rng.random(size) - 0.5) * scale).astype(np.float32)
     ones = np.ones((size, dims), np.float32)
-    model = glove.GloveModel(W, W_ctx, b, b_ctx, ones, ones.copy(), np.ones(size, np.float32),
-                             np.ones(size, np.float32))  # fmt: skip
+    model = glove_adagrad.GloveModel(
+        W, W_ctx, b, b_ctx, ones, ones.copy(), np.ones(size, np.float32), np.ones(size, np.float32)
+    )
     order = np.arange(len(keys), dtype=np.int32)
     for _ in range(epochs):
-        order = glove.shuffled(order, rng, out=np.empty_like(order))
+        order = glove_adagrad.shuffled(order, rng, out=np.empty_like(order))
         model.costs.append(
-            glove.epoch_reference(cooc, model, order, x_max=x_max, alpha=alpha, eta=eta)
+            glove_adagrad.epoch_reference(cooc, model, order, x_max=x_max, alpha=alpha, eta=eta)
         )
     return words, model
 

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from embedcli.cli import app
+from embedcli.cli.app import app
 from tests.conftest import write_model_dir
 
 COMMANDS = ["train", "tokenize", "similar", "analogy", "export-tsv", "corpora"]

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from embedcli import corpora
-from embedcli.cli import app
+from embedcli.cli.app import app
+from embedcli.corpora import registry as corpora_registry
 from tests.conftest import assert_nearest, nsmc_head
 
 pytestmark = pytest.mark.okt
@@ -101,9 +101,11 @@ def served_nsmc(tmp_path, monkeypatch):
     handler.log_message = lambda *args: None
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    entry = corpora.REGISTRY["nsmc-upstream"]
+    entry = corpora_registry.REGISTRY["nsmc-upstream"]
     url = f"http://127.0.0.1:{server.server_address[1]}/ratings.txt"
-    monkeypatch.setitem(corpora.REGISTRY, "nsmc-upstream", dataclasses.replace(entry, url=url))
+    monkeypatch.setitem(
+        corpora_registry.REGISTRY, "nsmc-upstream", dataclasses.replace(entry, url=url)
+    )
     monkeypatch.setenv("no_proxy", "127.0.0.1")
     yield root
     server.shutdown()

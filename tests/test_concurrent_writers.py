@@ -15,8 +15,8 @@ import time
 
 import pytest
 
-from embedcli import fsutil
-from embedcli.cli import app
+from embedcli.cli.app import app
+from embedcli.util import atomic as fsutil
 from tests.conftest import REPO, assert_nearest, write_model_dir
 
 SENTENCES = [
@@ -28,7 +28,7 @@ SENTENCES = [
 HOLDER = """
 import sys
 from pathlib import Path
-from embedcli.fsutil import output_lock
+from embedcli.util.atomic import output_lock
 with output_lock(Path(sys.argv[1]), "model directory"):
     print("locked", flush=True)
     sys.stdin.read()
@@ -109,7 +109,7 @@ def test_lock_left_by_a_killed_run_does_not_block(runner, tmp_path, corpus):
 def test_lock_is_held_until_the_model_is_in_place(runner, tmp_path, corpus, monkeypatch):
     import fcntl
 
-    from embedcli import models
+    from embedcli.store import model_dir as models
 
     out = tmp_path / "model"
     seen = []

@@ -6,8 +6,13 @@ import gzip
 
 import pytest
 
-from embedcli import corpora
-from embedcli.corpora import ReadStats, iter_documents, resolve_corpus
+from embedcli.corpora import files as corpora_files
+from embedcli.corpora import readers as corpora_readers
+from embedcli.corpora import registry as corpora_registry
+from embedcli.corpora import ted as corpora_ted
+from embedcli.corpora.readers import iter_documents
+from embedcli.corpora.registry import resolve_corpus
+from embedcli.corpora.source import ReadStats
 from embedcli.errors import CorpusError
 
 
@@ -116,9 +121,9 @@ def test_directory_is_refused(tmp_path):
 
 def test_bad_text_column_number():
     with pytest.raises(CorpusError, match="count from 1"):
-        corpora.parse_text_column("0")
-    assert corpora.parse_text_column("3") == 3
-    assert corpora.parse_text_column("document") == "document"
+        corpora_registry.parse_text_column("0")
+    assert corpora_registry.parse_text_column("3") == 3
+    assert corpora_registry.parse_text_column("document") == "document"
 
 
 def test_missing_shipped_corpus_says_what_to_do(tmp_path, monkeypatch):
@@ -285,7 +290,7 @@ def test_ted_xml_clears_each_talk_once_read(tmp_path, monkeypatch):
     ],
 )
 def test_stage_notes_and_sentence_splitting(line, expected):
-    assert corpora.split_sentences(corpora.drop_stage_notes(line)) == expected
+    assert corpora_ted.split_sentences(corpora_ted.drop_stage_notes(line)) == expected
 
 
 # --- very long lines (text8) -----------------------------------------------------------------
@@ -298,7 +303,7 @@ def long_line_words(n):
 
 @pytest.mark.parametrize("newline", ["", "\n"])
 def test_long_line_becomes_documents_of_at_most_max_words(tmp_path, monkeypatch, newline):
-    monkeypatch.setattr(corpora, "LONG_LINE_CHARS", 1000)
+    monkeypatch.setattr("embedcli.corpora.readers.LONG_LINE_CHARS", 1000)
     words = long_line_words(25_000)
     path = tmp_path / "text8"
     path.write_text("short first line\n" + " ".join(words) + newline, encoding="utf-8")
@@ -310,11 +315,11 @@ def test_long_line_becomes_documents_of_at_most_max_words(tmp_path, monkeypatch,
 
 
 def test_long_line_is_read_in_bounded_pieces(tmp_path, monkeypatch):
-    monkeypatch.setattr(corpora, "LONG_LINE_CHARS", 500)
+    monkeypatch.setattr("embedcli.corpora.readers.LONG_LINE_CHARS", 500)
     path = tmp_path / "one-line.txt"
     path.write_text(" ".join(long_line_words(3000)) + "\nnext line\n", encoding="utf-8")
-    with corpora.open_text(path) as handle:
-        pieces = list(corpora._numbered_lines(handle, path))
+    with corpora_files.open_text(path) as handle:
+        pieces = list(corpora_readers._numbered_lines(handle, path))
     assert max(len(text) for _, text, _ in pieces) <= 500
     assert pieces[-1] == (2, "next line", False)
     assert [more for _, _, more in pieces[:-1]] == [True] * (len(pieces) - 2) + [False]
@@ -324,7 +329,7 @@ def test_long_line_is_read_in_bounded_pieces(tmp_path, monkeypatch):
 def test_long_line_in_a_zip_like_text8(tmp_path, monkeypatch):
     import zipfile
 
-    monkeypatch.setattr(corpora, "LONG_LINE_CHARS", 777)
+    monkeypatch.setattr("embedcli.corpora.readers.LONG_LINE_CHARS", 777)
     words = long_line_words(12_345)
     path = tmp_path / "text8.zip"
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -335,7 +340,7 @@ def test_long_line_in_a_zip_like_text8(tmp_path, monkeypatch):
 
 
 def test_long_tsv_line_is_joined_back(tmp_path, monkeypatch):
-    monkeypatch.setattr(corpora, "LONG_LINE_CHARS", 10)
+    monkeypatch.setattr("embedcli.corpora.readers.LONG_LINE_CHARS", 10)
     path = tmp_path / "r.tsv"
     path.write_text("id\tdocument\n1\t" + "long review " * 20 + "\t1\n", encoding="utf-8")
     docs, _ = read(path)
@@ -349,7 +354,7 @@ def test_shipped_english_slice_matches_its_registry_entry():
     import hashlib
 
     source = resolve_corpus("en")
-    entry = corpora.REGISTRY["en"]
+    entry = corpora_registry.REGISTRY["en"]
     assert source.lang == "en" and source.format == "text"
     assert source.path.stat().st_size == entry.size
     assert hashlib.sha256(source.path.read_bytes()).hexdigest() == entry.sha256
@@ -364,9 +369,11 @@ def test_a_file_matching_a_registry_checksum_is_recognised(tmp_path, monkeypatch
     path = tmp_path / "english.txt"
     path.write_bytes(data)
     entry = dataclasses.replace(
-        corpora.REGISTRY["en-full"], sha256=hashlib.sha256(data).hexdigest(), size=len(data)
+        corpora_registry.REGISTRY["en-full"],
+        sha256=hashlib.sha256(data).hexdigest(),
+        size=len(data),
     )
-    monkeypatch.setitem(corpora.REGISTRY, "en-full", entry)
+    monkeypatch.setitem(corpora_registry.REGISTRY, "en-full", entry)
     source = resolve_corpus(str(path))
     assert (source.name, source.lang, source.format) == ("en-full", "en", "text")
     path.write_bytes(data.replace(b"king", b"kong"))  # same size, other bytes
@@ -375,7 +382,7 @@ def test_a_file_matching_a_registry_checksum_is_recognised(tmp_path, monkeypatch
 
 
 def test_en_full_by_name_explains_how_to_use_it():
-    entry = corpora.REGISTRY["en-full"]
+    entry = corpora_registry.REGISTRY["en-full"]
     assert entry.lang == "en" and not entry.shipped and not entry.url
     assert entry.size == 106_788_282 and len(entry.sha256) == 64
     with pytest.raises(CorpusError, match=r"neither shipped nor downloadable.*--corpus PATH"):
@@ -386,7 +393,7 @@ def test_text8_downloads_and_is_read_in_blocks(tmp_path, monkeypatch):
     import dataclasses
     import zipfile
 
-    monkeypatch.setattr(corpora, "LONG_LINE_CHARS", 1000)
+    monkeypatch.setattr("embedcli.corpora.readers.LONG_LINE_CHARS", 1000)
     served = tmp_path / "served"
     served.mkdir()
     words = long_line_words(10_500)
@@ -394,10 +401,10 @@ def test_text8_downloads_and_is_read_in_blocks(tmp_path, monkeypatch):
         archive.writestr("text8", " " + " ".join(words))
     size = (served / "text8.zip").stat().st_size
     with http_server(served) as base:
-        entry = corpora.REGISTRY["text8"]
+        entry = corpora_registry.REGISTRY["text8"]
         assert entry.url.endswith("/text8.zip") and entry.size == 31_344_016
         monkeypatch.setitem(
-            corpora.REGISTRY,
+            corpora_registry.REGISTRY,
             "text8",
             dataclasses.replace(entry, url=f"{base}/text8.zip", size=size),
         )
@@ -406,7 +413,7 @@ def test_text8_downloads_and_is_read_in_blocks(tmp_path, monkeypatch):
         assert [len(d.split()) for d in iter_documents(source)] == [10_000, 500]
 
         monkeypatch.setitem(
-            corpora.REGISTRY, "text8", dataclasses.replace(entry, url=f"{base}/text8.zip")
+            corpora_registry.REGISTRY, "text8", dataclasses.replace(entry, url=f"{base}/text8.zip")
         )
         source.path.unlink()  # the cache is empty again: download, then check the size
         with pytest.raises(CorpusError, match=f"has {size:,} bytes, not the 31,344,016"):

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from embedcli import __version__
-from embedcli.download import CHUNK_SIZE, cache_path, fetch
+from embedcli.corpora.download import CHUNK_SIZE, cache_path, fetch
 from embedcli.errors import DownloadError
 
 # A bit more than two chunks, so progress is reported several times.

@@ -6,16 +6,15 @@ import unicodedata
 
 import pytest
 
-from embedcli import tokenizers
 from embedcli.errors import OptionsError
-from embedcli.tokenizers import (
-    DocumentTokenizer,
-    EnglishTokenizer,
+from embedcli.tokens.english import EnglishTokenizer
+from embedcli.tokens.options import (
     TokenizeOptions,
     choose_tokenizer,
     default_options,
     tokenizer_version,
 )
+from embedcli.tokens.runner import DocumentTokenizer
 
 
 @pytest.fixture(scope="module")
@@ -147,7 +146,9 @@ def test_a_new_tokenizer_version_means_new_token_caches(monkeypatch):
     assert version != "embedcli-english-1"  # the rules changed: old caches must not match
     assert unicodedata.unidata_version in version  # letters and marks come from this table
     before = TokenizeOptions(tokenizer="english").fingerprint()
-    monkeypatch.setattr(tokenizers, "tokenizer_version", lambda name: "embedcli-english-99")
+    monkeypatch.setattr(
+        "embedcli.tokens.options.tokenizer_version", lambda name: "embedcli-english-99"
+    )
     assert TokenizeOptions(tokenizer="english").fingerprint() != before
 
 

@@ -17,8 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from embedcli.cli import app
-from embedcli.corpora import iter_documents, resolve_corpus
+from embedcli.cli.app import app
+from embedcli.corpora.readers import iter_documents
+from embedcli.corpora.registry import resolve_corpus
 from tests.conftest import nsmc_head
 from tests.processes import (
     Child,

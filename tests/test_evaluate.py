@@ -9,11 +9,12 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from embedcli import evaluate as ev
-from embedcli import models
-from embedcli.cli import app
+from embedcli.cli.app import app
 from embedcli.errors import EvalSetError
-from embedcli.tokenizers import TOKENIZERS, default_options
+from embedcli.evaluate import scoring as eval_scoring
+from embedcli.evaluate import testsets as eval_testsets
+from embedcli.store import model_dir as models
+from embedcli.tokens.options import TOKENIZERS, default_options
 from tests.conftest import REPO, write_model_dir
 
 # Unit axes: 0 male, 1 female, 2 royal, 3 common, 4 fruit, 5 young. Every word but princess
@@ -65,19 +66,21 @@ def questions_file(tmp_path) -> Path:
     return path
 
 
-def counts(score: ev.AnalogyScore) -> tuple:
+def counts(score: eval_scoring.AnalogyScore) -> tuple:
     return score.questions, score.scored, score.correct, score.skipped
 
 
 def skipped(**nonzero) -> dict:
-    return {reason: nonzero.get(reason, 0) for reason in ev.ANALOGY_SKIPS}
+    return {reason: nonzero.get(reason, 0) for reason in eval_scoring.ANALOGY_SKIPS}
 
 
 # --- analogy scores -------------------------------------------------------------------------
 
 
 def test_hand_made_analogies_per_section_and_total(hand_kv, questions_file):
-    result = ev.evaluate_analogies(hand_kv, ev.parse_analogies(questions_file), restrict_vocab=0)
+    result = eval_scoring.evaluate_analogies(
+        hand_kv, eval_testsets.parse_analogies(questions_file), restrict_vocab=0
+    )
     royalty, young = result.sections
     assert (royalty.name, royalty.kind) == ("semantic-royalty", "semantic")
     assert (young.name, young.kind) == ("gram-young", "syntactic")
@@ -91,18 +94,18 @@ def test_hand_made_analogies_per_section_and_total(hand_kv, questions_file):
 
 
 def test_restrict_vocab_skips_rare_questions_and_narrows_the_answers(hand_kv, questions_file):
-    parsed = ev.parse_analogies(questions_file)
-    result = ev.evaluate_analogies(hand_kv, parsed, restrict_vocab=7)  # queen is 8th
+    parsed = eval_testsets.parse_analogies(questions_file)
+    result = eval_scoring.evaluate_analogies(hand_kv, parsed, restrict_vocab=7)  # queen is 8th
     royalty, young = result.sections
     # The two questions with queen are skipped; without queen as a candidate, princess is
     # now the answer to man : king = woman : ?, so the third question turns right.
     assert counts(royalty) == (4, 1, 1, skipped(rare=2, oov=1))
     assert counts(young) == (3, 2, 1, skipped(degenerate=1))
     assert result.candidates == 7
-    tiny = ev.evaluate_analogies(hand_kv, parsed, restrict_vocab=3)
+    tiny = eval_scoring.evaluate_analogies(hand_kv, parsed, restrict_vocab=3)
     assert counts(tiny.total) == (7, 0, 0, skipped(oov=1, rare=5, degenerate=1))
     assert tiny.total.accuracy is None
-    everything = ev.evaluate_analogies(hand_kv, parsed, restrict_vocab=100)
+    everything = eval_scoring.evaluate_analogies(hand_kv, parsed, restrict_vocab=100)
     assert everything.candidates == len(HAND) and everything.total.correct == 3
 
 
@@ -111,9 +114,9 @@ def test_answers_do_not_depend_on_batch_size(monkeypatch):
     unit = rng.normal(size=(50, 8)).astype(np.float32)
     unit /= np.linalg.norm(unit, axis=1, keepdims=True)
     questions = np.array([rng.choice(50, size=3, replace=False) for _ in range(40)])
-    whole = ev.answer_analogies(unit, questions)
-    monkeypatch.setattr(ev, "BATCH_CELLS", 120)  # 2 questions per batch
-    assert np.array_equal(ev.answer_analogies(unit, questions), whole)
+    whole = eval_scoring.answer_analogies(unit, questions)
+    monkeypatch.setattr("embedcli.evaluate.scoring.BATCH_CELLS", 120)  # 2 questions per batch
+    assert np.array_equal(eval_scoring.answer_analogies(unit, questions), whole)
     # Brute force: nearest by cosine to b - a + c among the other words.
     for row, answer in zip(questions, whole, strict=True):
         target = unit[row[1]] - unit[row[0]] + unit[row[2]]
@@ -147,7 +150,9 @@ def test_same_accuracy_as_gensim_evaluate_word_analogies(tmp_path):
     path = tmp_path / "planted.txt"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
-    ours = ev.evaluate_analogies(kv, ev.parse_analogies(path), restrict_vocab=150)
+    ours = eval_scoring.evaluate_analogies(
+        kv, eval_testsets.parse_analogies(path), restrict_vocab=150
+    )
     score, sections = kv.evaluate_word_analogies(
         str(path), restrict_vocab=150, case_insensitive=False
     )
@@ -177,15 +182,15 @@ class FakeTokenizer:
 
 def test_word_lookup_rule(hand_kv):
     fake = FakeTokenizer({"Man": ["man"], "kings": ["king", "s"], "!!!": [], "Duke": ["duke"]})
-    lookup = ev.WordLookup(hand_kv.key_to_index, fake)
-    assert lookup("man") == ev.Lookup("as-is", 0)
-    assert lookup("Man") == ev.Lookup("normalised", 0, ("man",))
+    lookup = eval_scoring.WordLookup(hand_kv.key_to_index, fake)
+    assert lookup("man") == eval_scoring.Lookup("as-is", 0)
+    assert lookup("Man") == eval_scoring.Lookup("normalised", 0, ("man",))
     assert lookup("kings").status == "split"
-    assert lookup("!!!") == ev.Lookup("split", None, ())
+    assert lookup("!!!") == eval_scoring.Lookup("split", None, ())
     assert lookup("Duke").status == "oov" and lookup("duke").status == "oov"
     lookup("Man")
     assert fake.asked == ["Man", "kings", "!!!", "Duke", "duke"]  # in-vocab words never; once each
-    assert ev.WordLookup(hand_kv.key_to_index)("Man") == ev.Lookup("oov")
+    assert eval_scoring.WordLookup(hand_kv.key_to_index)("Man") == eval_scoring.Lookup("oov")
 
 
 def test_normalised_split_and_degenerate_questions(hand_kv, tmp_path):
@@ -195,7 +200,7 @@ def test_normalised_split_and_degenerate_questions(hand_kv, tmp_path):
         encoding="utf-8",
     )
     fake = FakeTokenizer({"Man": ["man"], "Woman": ["woman"], "kings": ["king", "s"]})
-    result = ev.evaluate_analogies(hand_kv, ev.parse_analogies(path), 0, fake)
+    result = eval_scoring.evaluate_analogies(hand_kv, eval_testsets.parse_analogies(path), 0, fake)
     (family,) = result.sections
     assert counts(family) == (3, 1, 1, skipped(split=1, degenerate=1))
     assert family.normalised == 1
@@ -209,7 +214,7 @@ def test_real_okt_normalises_or_splits_korean_surface_forms(tmp_path):
     vocab = ["남자", "여자", "왕", "여왕", "자동차", "밥", "물"]
     rng = np.random.default_rng(0)
     kv = keyed_vectors({w: rng.normal(size=4) for w in vocab})
-    okt = ev.card_normaliser({"tokenizer": {"options": default_options("okt").to_dict()}})
+    okt = eval_scoring.card_normaliser({"tokenizer": {"options": default_options("okt").to_dict()}})
     analogies = tmp_path / "ko_syntactic.txt"
     analogies.write_text(
         "# 조사 (3 pairs)\n남자 왕 여자 여왕\n밥 밥을 물 물을\n자동차 자동차를 밥 밥\n",
@@ -217,8 +222,8 @@ def test_real_okt_normalises_or_splits_korean_surface_forms(tmp_path):
     )
     pairs = tmp_path / "ko_ws.csv"
     pairs.write_text("자동차를,밥,5\n밥을,물,3\n남자,여자,7\nParis,물,1\n", encoding="utf-8")
-    lookup = ev.WordLookup(kv.key_to_index, okt)
-    found = ev.evaluate_analogies(kv, ev.parse_analogies(analogies), 0, lookup)
+    lookup = eval_scoring.WordLookup(kv.key_to_index, okt)
+    found = eval_scoring.evaluate_analogies(kv, eval_testsets.parse_analogies(analogies), 0, lookup)
     # The one scored question, 남자 : 왕 = 여자 : ?, answered here in NumPy (3CosAdd on unit
     # vectors, the three question words excluded): right only if that is 여왕.
     unit = {w: kv[w] / np.linalg.norm(kv[w]) for w in vocab}
@@ -231,7 +236,7 @@ def test_real_okt_normalises_or_splits_korean_surface_forms(tmp_path):
     assert found.sections[0].kind == "syntactic"
     assert found.normalised_words == {"자동차를": "자동차"}  # 를 is a stopword: one token left
     assert found.split_words == {"밥을": ["밥", "을"], "물을": ["물", "을"]}
-    sims = ev.evaluate_similarity(kv, ev.parse_similarity(pairs), lookup)
+    sims = eval_scoring.evaluate_similarity(kv, eval_testsets.parse_similarity(pairs), lookup)
     assert (sims.pairs, sims.scored, sims.normalised) == (4, 2, 1)
     assert sims.skipped == {"split": 2, "oov": 0}  # 밥을 -> 밥 을; Paris -> nothing
     assert sims.split_words == {"밥을": ["밥", "을"], "Paris": []}
@@ -247,13 +252,13 @@ def test_in_vocabulary_words_never_start_the_tokenizer(hand_kv, questions_file, 
     vocab_only = questions_file.parent / "in_vocab.txt"
     vocab_only.write_text(": semantic-royalty\nman king woman queen\n", encoding="utf-8")
     messages = []
-    result = ev.evaluate_model(model, analogies=[vocab_only], on_status=messages.append)
+    result = eval_scoring.evaluate_model(model, analogies=[vocab_only], on_status=messages.append)
     assert result.analogies[0].total.correct == 1 and result.tokenizer == "okt"
     assert messages == []
     korean = questions_file.parent / "korean.txt"
     korean.write_text(": semantic-royalty\n남자 king woman queen\n", encoding="utf-8")
     with pytest.raises(AssertionError, match="Okt was started"):
-        ev.evaluate_model(model, analogies=[korean])  # 남자 is not in the vocabulary
+        eval_scoring.evaluate_model(model, analogies=[korean])  # 남자 is not in the vocabulary
 
 
 # --- word similarity ------------------------------------------------------------------------
@@ -275,7 +280,7 @@ def test_similarity_ranks_and_oov_ratio(tmp_path):
         "# word1\tword2\tscore\nw0\tw30\t9\nw0\tw60\t7.5\nw0\tw90\t4\nw0\tw180\t0\nw0\tnope\t5\n",
         encoding="utf-8",
     )
-    result = ev.evaluate_similarity(angle_kv(), ev.parse_similarity(path))
+    result = eval_scoring.evaluate_similarity(angle_kv(), eval_testsets.parse_similarity(path))
     assert (result.pairs, result.scored) == (5, 4)
     assert result.skipped == {"split": 0, "oov": 1} and result.oov_ratio == 0.2
     assert result.spearman == pytest.approx(1.0)  # cosines 0.87, 0.5, 0, -1 fall with the scores
@@ -291,7 +296,7 @@ def test_similarity_equals_scipy_on_random_vectors(tmp_path):
     pairs = [(f"w{i}", f"w{j}", float(rng.uniform(0, 10))) for i, j in drawn]
     path = tmp_path / "pairs.csv"
     path.write_text("".join(f"{a},{b},{s}\n" for a, b, s in pairs), encoding="utf-8")
-    result = ev.evaluate_similarity(kv, ev.parse_similarity(path))
+    result = eval_scoring.evaluate_similarity(kv, eval_testsets.parse_similarity(path))
 
     def cosine(a, b):
         x, y = vectors[a], vectors[b]
@@ -307,7 +312,7 @@ def test_similarity_equals_scipy_on_random_vectors(tmp_path):
 def test_too_few_pairs_have_no_correlation(tmp_path):
     path = tmp_path / "one.tsv"
     path.write_text("w0\tw30\t9\nw0\tmissing\t3\n", encoding="utf-8")
-    result = ev.evaluate_similarity(angle_kv(), ev.parse_similarity(path))
+    result = eval_scoring.evaluate_similarity(angle_kv(), eval_testsets.parse_similarity(path))
     assert result.scored == 1 and result.spearman is None and result.pearson is None
     assert result.to_dict()["oov_ratio"] == 0.5
 
@@ -321,13 +326,15 @@ def test_reads_kor2vec_analogy_headers_and_bom(tmp_path):
         "# 국가 - 수도 (2 pairs)\n대한민국 서울 일본 도쿄\n\n# 남자 - 여자 (2 pairs)\r\n"
         "남자 여자 왕 여왕\r\n".encode("utf-8-sig")
     )
-    parsed = ev.parse_analogies(path)
+    parsed = eval_testsets.parse_analogies(path)
     assert parsed.header == "#"
     assert [(s.name, s.kind) for s in parsed.sections] == [
         ("국가 - 수도", "semantic"),
         ("남자 - 여자", "semantic"),
     ]
-    assert parsed.sections[0].questions[0] == ev.Question(2, ("대한민국", "서울", "일본", "도쿄"))
+    assert parsed.sections[0].questions[0] == eval_testsets.Question(
+        2, ("대한민국", "서울", "일본", "도쿄")
+    )
     assert parsed.sections[1].questions[0].words[3] == "여왕"  # no stray \r
 
 
@@ -338,7 +345,7 @@ def test_colon_headers_take_hash_lines_as_comments_and_kinds_from_names(tmp_path
         ": syntactic-things\ni j k l\n: empty\n",
         encoding="utf-8",
     )
-    parsed = ev.parse_analogies(path)
+    parsed = eval_testsets.parse_analogies(path)
     assert [(s.name, s.kind) for s in parsed.sections] == [
         ("capitals", "unknown"),  # only questions-words.txt itself makes plain names semantic
         ("gram-plural", "syntactic"),
@@ -346,39 +353,41 @@ def test_colon_headers_take_hash_lines_as_comments_and_kinds_from_names(tmp_path
     ]
     headerless = tmp_path / "plain.txt"
     headerless.write_text("a b c d\n", encoding="utf-8")
-    assert [s.name for s in ev.parse_analogies(headerless).sections] == ["plain"]
+    assert [s.name for s in eval_testsets.parse_analogies(headerless).sections] == ["plain"]
 
 
 def test_reads_the_shipped_kor2vec_sets():
     base = REPO / "corpora" / "eval" / "ko"
-    semantic = ev.parse_analogies(base / "kor_analogy_semantic.txt")
-    syntactic = ev.parse_analogies(base / "kor_analogy_syntactic.txt")
+    semantic = eval_testsets.parse_analogies(base / "kor_analogy_semantic.txt")
+    syntactic = eval_testsets.parse_analogies(base / "kor_analogy_syntactic.txt")
     assert [len(s.questions) for s in semantic.sections] == [210, 210]
     assert [len(s.questions) for s in syntactic.sections] == [210] * 4
     assert {s.kind for s in semantic.sections} == {"semantic"}
     assert {s.kind for s in syntactic.sections} == {"syntactic"}
     assert semantic.sections[0].name == "국가 - 수도"
-    ws = ev.parse_similarity(base / "kor_ws353.csv")
+    ws = eval_testsets.parse_similarity(base / "kor_ws353.csv")
     assert ws.delimiter == "comma" and len(ws.pairs) == 323
-    assert ws.pairs[0] == ev.Pair(1, "사랑", "섹스", 6.77)  # the BOM is not part of 사랑
+    assert ws.pairs[0] == eval_testsets.Pair(1, "사랑", "섹스", 6.77)  # the BOM is not part of 사랑
 
 
 def test_reads_gensims_english_sets():
-    analogies, similarity = ev.default_test_sets("en")
-    parsed = ev.parse_analogies(analogies[0])
+    analogies, similarity = eval_testsets.default_test_sets("en")
+    parsed = eval_testsets.parse_analogies(analogies[0])
     assert parsed.questions == 19544 and len(parsed.sections) == 14
     kinds = [s.kind for s in parsed.sections]
     assert kinds == ["semantic"] * 5 + ["syntactic"] * 9
-    assert [len(ev.parse_similarity(p).pairs) for p in similarity] == [353, 999]
+    assert [len(eval_testsets.parse_similarity(p).pairs) for p in similarity] == [353, 999]
 
 
 def test_similarity_separators_and_header_line(tmp_path):
     spaced = tmp_path / "men.txt"
     spaced.write_text("sun sunlight 50\nbird avian 48\n", encoding="utf-8")
-    assert ev.parse_similarity(spaced).pairs[1] == ev.Pair(2, "bird", "avian", 48.0)
+    assert eval_testsets.parse_similarity(spaced).pairs[1] == eval_testsets.Pair(
+        2, "bird", "avian", 48.0
+    )
     headed = tmp_path / "headed.csv"
     headed.write_text('word1,word2,score\n"a",b,1\n', encoding="utf-8")
-    assert ev.parse_similarity(headed).pairs == [ev.Pair(2, "a", "b", 1.0)]
+    assert eval_testsets.parse_similarity(headed).pairs == [eval_testsets.Pair(2, "a", "b", 1.0)]
 
 
 @pytest.mark.parametrize(
@@ -400,20 +409,22 @@ def test_similarity_separators_and_header_line(tmp_path):
 def test_ill_formed_files_name_file_and_line(tmp_path, reader, text, message):
     path = tmp_path / "bad.txt"
     path.write_text(text, encoding="utf-8")
-    parse = ev.parse_analogies if reader == "analogies" else ev.parse_similarity
+    parse = (
+        eval_testsets.parse_analogies if reader == "analogies" else eval_testsets.parse_similarity
+    )
     with pytest.raises(EvalSetError, match=message.replace("(", r"\(").replace(")", r"\)")):
         parse(path)
 
 
 def test_missing_directory_and_binary_files(tmp_path):
     with pytest.raises(EvalSetError, match="analogy file .*nope.txt does not exist"):
-        ev.parse_analogies(tmp_path / "nope.txt")
+        eval_testsets.parse_analogies(tmp_path / "nope.txt")
     with pytest.raises(EvalSetError, match="is a directory"):
-        ev.parse_similarity(tmp_path)
+        eval_testsets.parse_similarity(tmp_path)
     binary = tmp_path / "vectors.bin"
     binary.write_bytes(b"\xff\xfe\x00\x81")
     with pytest.raises(EvalSetError, match="not UTF-8"):
-        ev.parse_similarity(binary)
+        eval_testsets.parse_similarity(binary)
 
 
 # --- choosing sets and tokenizer from the model card ----------------------------------------
@@ -422,21 +433,23 @@ def test_missing_directory_and_binary_files(tmp_path):
 def test_language_from_card_or_vocabulary(hand_kv):
     okt = {"tokenizer": {"options": {"tokenizer": "okt"}}}
     english = {"tokenizer": {"options": {"tokenizer": "english"}}}
-    assert ev.model_language(okt, hand_kv) == ("ko", "tokenizer okt")
-    assert ev.model_language(english, hand_kv) == ("en", "tokenizer english")
-    assert ev.model_language({}, hand_kv) == ("en", "guessed from the vocabulary")
+    assert eval_scoring.model_language(okt, hand_kv) == ("ko", "tokenizer okt")
+    assert eval_scoring.model_language(english, hand_kv) == ("en", "tokenizer english")
+    assert eval_scoring.model_language({}, hand_kv) == ("en", "guessed from the vocabulary")
     korean = keyed_vectors({"영화": [1, 0], "배우": [0, 1], "ok": [1, 1]})
-    assert ev.model_language({}, korean) == ("ko", "guessed from the vocabulary")
+    assert eval_scoring.model_language({}, korean) == ("ko", "guessed from the vocabulary")
 
 
 def test_card_normaliser_rebuilds_the_training_tokenizer():
-    assert ev.card_normaliser({}) is None
-    english = ev.card_normaliser({"tokenizer": {"options": default_options("english").to_dict()}})
+    assert eval_scoring.card_normaliser({}) is None
+    english = eval_scoring.card_normaliser(
+        {"tokenizer": {"options": default_options("english").to_dict()}}
+    )
     assert english("Athens") == ["athens"] and english("don't") == ["don't"]
 
 
 def test_default_sets_are_shipped(monkeypatch, tmp_path):
-    analogies, similarity = ev.default_test_sets("ko")
+    analogies, similarity = eval_testsets.default_test_sets("ko")
     assert [p.name for p in analogies + similarity] == [
         "kor_analogy_semantic.txt",
         "kor_analogy_syntactic.txt",
@@ -445,7 +458,7 @@ def test_default_sets_are_shipped(monkeypatch, tmp_path):
     assert all(p.is_file() for p in analogies + similarity)
     monkeypatch.setenv("EMBEDCLI_CORPORA", str(tmp_path))
     with pytest.raises(EvalSetError, match="kor_analogy_semantic.txt is missing.*EMBEDCLI_CORPORA"):
-        ev.default_test_sets("ko")
+        eval_testsets.default_test_sets("ko")
 
 
 def test_fasttext_words_outside_the_vocabulary_are_oov(tmp_path):
@@ -456,10 +469,10 @@ def test_fasttext_words_outside_the_vocabulary_are_oov(tmp_path):
     model = models.Model(path=tmp_path, kv=ft.wv, card={})
     path = tmp_path / "q.txt"
     path.write_text(": s\nman king woman queen\nman king woman queens\n", encoding="utf-8")
-    result = ev.evaluate_model(model, analogies=[path], restrict_vocab=0)
+    result = eval_scoring.evaluate_model(model, analogies=[path], restrict_vocab=0)
     assert result.analogies[0].total.scored == 1
     assert result.analogies[0].total.skipped["oov"] == 1  # queens has n-grams, still OOV
-    assert ev.FASTTEXT_NOTE in result.notes
+    assert eval_scoring.FASTTEXT_NOTE in result.notes
 
 
 # --- the CLI --------------------------------------------------------------------------------

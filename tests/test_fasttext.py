@@ -6,10 +6,11 @@ import json
 
 import pytest
 
-from embedcli import models
-from embedcli.cli import app
-from embedcli.train import TrainConfig, TrainConfigError, train
-from embedcli.vectors import OOV_NOTE, similar, vectors_of
+from embedcli.cli.app import app
+from embedcli.query import OOV_NOTE, similar, vectors_of
+from embedcli.store import model_dir as models
+from embedcli.training.config import TrainConfig, TrainConfigError
+from embedcli.training.trainer import train
 
 pytestmark = pytest.mark.okt
 

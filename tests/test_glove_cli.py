@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from embedcli.cli import app
+from embedcli.cli.app import app
 from tests.conftest import assert_nearest
 
 pytestmark = pytest.mark.okt

@@ -23,12 +23,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from embedcli.corpora import iter_documents, resolve_corpus
+from embedcli.corpora.readers import iter_documents
+from embedcli.corpora.registry import resolve_corpus
 from embedcli.errors import OutputBusyError
-from embedcli.fsutil import sha256_file
-from embedcli.partfile import PartFile
-from embedcli.tokenized import cache_path, tokenize_corpus
-from embedcli.tokenizers import CHUNK_SIZE, default_options
+from embedcli.tokens.cache import cache_path, tokenize_corpus
+from embedcli.tokens.options import default_options
+from embedcli.tokens.runner import CHUNK_SIZE
+from embedcli.util.atomic import sha256_file
+from embedcli.util.partfile import PartFile
 from tests.conftest import nsmc_head, write_model_dir
 from tests.processes import (
     Child,
@@ -277,7 +279,7 @@ def test_a_save_stopped_halfway_leaves_no_model_under_the_final_name(tmp_path, s
 def test_a_save_that_fails_halfway_leaves_no_model_under_the_final_name(tmp_path):
     from gensim.models import KeyedVectors
 
-    from embedcli import models
+    from embedcli.store import model_dir as models
 
     kv = KeyedVectors(vector_size=2)
     kv.add_vectors(["a", "b"], np.array([[1.0, 0.0], [0.0, 1.0]], dtype=np.float32))
@@ -358,7 +360,7 @@ def test_interrupted_download_resumes_with_a_range_request(tmp_path, slow_server
 HOLD_LOCK = """
 import sys
 from pathlib import Path
-from embedcli.fsutil import output_lock
+from embedcli.util.atomic import output_lock
 with output_lock(Path(sys.argv[1]), "tokens file"):
     print("locked", flush=True)
     sys.stdin.read()
@@ -404,7 +406,7 @@ def test_a_run_needing_tokens_another_run_is_making_waits_for_them(tmp_path):
 
 
 def test_a_signal_during_a_deferred_step_takes_effect_after_it():
-    from embedcli import interrupts
+    from embedcli.util import interrupts
 
     steps = []
     with pytest.raises(interrupts.Interrupted) as caught, interrupts.signals_raise():

@@ -13,21 +13,21 @@ from collections import Counter
 
 import pytest
 
-from embedcli.cli import app
-from embedcli.corpora import iter_documents, resolve_corpus
+from embedcli.cli.app import app
+from embedcli.corpora.readers import iter_documents
+from embedcli.corpora.registry import resolve_corpus
 from embedcli.errors import OptionsError, TokenizerError
-from embedcli.korean_backends import PACKAGES, KiwiTokenizer, missing_package
-from embedcli.tokenized import sidecar_path, tokenize_corpus
-from embedcli.tokenizers import (
+from embedcli.tokens.cache import sidecar_path, tokenize_corpus
+from embedcli.tokens.kiwi import KiwiTokenizer
+from embedcli.tokens.options import (
     TOKENIZERS,
-    DocumentTokenizer,
     TokenizeOptions,
     check_available,
     default_options,
-    tokenize_documents,
     tokenizer_version,
-    worker_layout,
 )
+from embedcli.tokens.packages import PACKAGES, missing_package
+from embedcli.tokens.runner import DocumentTokenizer, tokenize_documents, worker_layout
 from tests.conftest import SHIPPED_NSMC, assert_nearest, nsmc_head
 
 
@@ -157,7 +157,7 @@ def test_agrees_with_okt_on_real_reviews(pipelines, name):
 
 
 def test_cache_key_names_the_backend_and_its_version(monkeypatch):
-    from embedcli import korean_backends
+    from embedcli.tokens import korean_rules as korean_korean_rules
 
     prints = {name: default_options(name).fingerprint() for name in ("okt", "kiwi", "mecab")}
     assert len(set(prints.values())) == 3
@@ -165,14 +165,16 @@ def test_cache_key_names_the_backend_and_its_version(monkeypatch):
     assert "+model-" in tokenizer_version("kiwi")
     assert tokenizer_version("mecab").startswith("python-mecab-ko-")
     assert "+dic-" in tokenizer_version("mecab")
-    monkeypatch.setattr(korean_backends, "RULES_VERSION", korean_backends.RULES_VERSION + 1)
+    monkeypatch.setattr(
+        "embedcli.tokens.packages.RULES_VERSION", korean_korean_rules.RULES_VERSION + 1
+    )
     assert default_options("kiwi").fingerprint() != prints["kiwi"]
 
 
 @needs_mecab
 def test_token_cache_is_per_backend(tmp_path):
-    from embedcli.fsutil import sha256_file
-    from embedcli.tokenized import cache_path, load_if_current
+    from embedcli.tokens.cache import cache_path, load_if_current
+    from embedcli.util.atomic import sha256_file
 
     corpus = tmp_path / "small.tsv"
     corpus.write_text(nsmc_head(40), encoding="utf-8")
@@ -260,8 +262,8 @@ def test_lang_and_tokenizer_must_agree(runner, tiny_nsmc):
 
 @needs_mecab
 def test_train_with_mecab_end_to_end(runner, tiny_nsmc, tmp_path):
-    from embedcli.evaluate import model_language
-    from embedcli.models import load_model
+    from embedcli.evaluate.scoring import model_language
+    from embedcli.store.model_dir import load_model
 
     out = tmp_path / "model"
     args = ["train", "-c", str(tiny_nsmc), "-o", str(out), "--tokenizer", "mecab"]
@@ -286,7 +288,7 @@ def test_train_with_mecab_end_to_end(runner, tiny_nsmc, tmp_path):
 def test_mecab_lattice_reading_matches_its_public_parse():
     """MecabTokenizer.nodes reads MeCab's lattice itself (faster); python-mecab-ko's parse()
     must give the same tokens, tags, types, expressions and spans."""
-    from embedcli.korean_backends import MecabTokenizer
+    from embedcli.tokens.mecab import MecabTokenizer
 
     mecab = MecabTokenizer()
     public = MecabTokenizer()

@@ -9,7 +9,7 @@ import zipfile
 
 import pytest
 
-from embedcli.cli import app
+from embedcli.cli.app import app
 from tests.conftest import assert_one_error
 from tests.processes import file_hashes
 

@@ -8,10 +8,11 @@ import re
 
 import pytest
 
-from embedcli.corpora import iter_documents, resolve_corpus
+from embedcli.corpora.readers import iter_documents
+from embedcli.corpora.registry import resolve_corpus
 from embedcli.errors import CorpusError
-from embedcli.tokenized import sidecar_path, tokenize_corpus
-from embedcli.tokenizers import TokenizeOptions
+from embedcli.tokens.cache import sidecar_path, tokenize_corpus
+from embedcli.tokens.options import TokenizeOptions
 
 pytestmark = pytest.mark.okt
 
@@ -79,8 +80,8 @@ def test_unchanged_source_and_options_reuse_the_file(okt_tokens):
 
 
 def test_changed_options_or_source_are_not_reused(okt_tokens, tmp_path):
-    from embedcli.fsutil import sha256_file
-    from embedcli.tokenized import load_if_current
+    from embedcli.tokens.cache import load_if_current
+    from embedcli.util.atomic import sha256_file
 
     source, result = okt_tokens
     sha = sha256_file(source.path)
@@ -90,8 +91,8 @@ def test_changed_options_or_source_are_not_reused(okt_tokens, tmp_path):
 
 
 def test_truncated_tokens_file_is_not_reused(okt_tokens, tmp_path):
-    from embedcli.fsutil import sha256_file
-    from embedcli.tokenized import load_if_current
+    from embedcli.tokens.cache import load_if_current
+    from embedcli.util.atomic import sha256_file
 
     source, result = okt_tokens
     copy = tmp_path / "t.txt"

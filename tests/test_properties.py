@@ -18,17 +18,16 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from embedcli import corpora
-from embedcli.corpora import CorpusSource, ReadStats, iter_documents, resolve_corpus
+from embedcli.corpora import files as corpora_files
+from embedcli.corpora import ted as corpora_ted
+from embedcli.corpora.readers import iter_documents
+from embedcli.corpora.registry import resolve_corpus
+from embedcli.corpora.source import CorpusSource, ReadStats
 from embedcli.errors import EmbedcliError
-from embedcli.tokenizers import (
-    MAX_CHUNK_CHARS,
-    DocumentTokenizer,
-    EnglishTokenizer,
-    clean_text,
-    default_options,
-    squash_repeats,
-)
+from embedcli.tokens.cleaning import clean_text, squash_repeats
+from embedcli.tokens.english import EnglishTokenizer
+from embedcli.tokens.options import default_options
+from embedcli.tokens.runner import MAX_CHUNK_CHARS, DocumentTokenizer
 
 PROPERTIES = settings(
     max_examples=150,
@@ -73,8 +72,8 @@ def check_stats(docs: list[str], stats: ReadStats) -> None:
 
 MAGICS = [
     b"",
-    corpora.GZIP_MAGIC,
-    corpora.ZIP_MAGIC,
+    corpora_files.GZIP_MAGIC,
+    corpora_files.ZIP_MAGIC,
     b"\xef\xbb\xbf",
     b"\xff\xfe",
     b"\xfe\xff",
@@ -270,7 +269,7 @@ def test_okt_pipeline_gets_bounded_chunks_and_loses_nothing(text):
 @given(text=st.text(max_size=400))
 def test_stage_notes_and_sentences_on_arbitrary_unicode(text):
     for line in text.splitlines():
-        sentences = corpora.split_sentences(corpora.drop_stage_notes(line))
+        sentences = corpora_ted.split_sentences(corpora_ted.drop_stage_notes(line))
         assert all(s and s == s.strip() for s in sentences)
 
 

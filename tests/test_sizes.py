@@ -9,8 +9,8 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from embedcli.cli import app
-from embedcli.train import TrainConfig, memory_parts
+from embedcli.cli.app import app
+from embedcli.training.config import TrainConfig, memory_parts
 from tests.conftest import assert_one_error
 from tests.processes import Child, assert_one_error_line, english_text, file_hashes
 
@@ -104,18 +104,20 @@ def test_the_estimate_is_what_gensim_allocates(tmp_path, algo):
 
 
 def test_the_glove_estimate_counts_the_cooccurrences(tmp_path):
-    from embedcli import glove
+    from embedcli.training.glove import adagrad as glove_adagrad
+    from embedcli.training.glove import cooccur as glove_cooccur
+    from embedcli.training.glove import vocab as glove_vocab
 
     corpus = tmp_path / "c.txt"
     corpus.write_text(english_text(3000), encoding="utf-8")
-    vocab = glove.build_vocab(corpus, min_count=1)
-    cooc = glove.count_cooccurrences(corpus, vocab, window=5, workers=1)
+    vocab = glove_vocab.build_vocab(corpus, min_count=1)
+    cooc = glove_cooccur.count_cooccurrences(corpus, vocab, window=5, workers=1)
     config = TrainConfig(algo="glove", vector_size=16, min_count=1, workers=1)
     parts = memory_parts(config, len(vocab), len(cooc.values))
     order = np.arange(cooc.nnz, dtype=np.int32)
     held = cooc.rows.nbytes + cooc.cols.nbytes + cooc.values.nbytes + 2 * order.nbytes
     assert parts["co-occurrences"] == held
-    model = glove.train_glove(cooc, vector_size=16, epochs=1, workers=1)
+    model = glove_adagrad.train_glove(cooc, vector_size=16, epochs=1, workers=1)
     trained = model.W.nbytes + model.W_ctx.nbytes + model.gradsq_W.nbytes
     assert parts["word and context vectors with their AdaGrad state"] == (
         trained + model.gradsq_ctx.nbytes

@@ -5,13 +5,9 @@ from __future__ import annotations
 import pytest
 
 from embedcli.errors import OptionsError
-from embedcli.tokenizers import (
-    TEXTBOOK_STOPWORDS,
-    TokenizeOptions,
-    check_workers,
-    clean_text,
-    squash_repeats,
-)
+from embedcli.tokens.cleaning import TEXTBOOK_STOPWORDS, clean_text, squash_repeats
+from embedcli.tokens.options import TokenizeOptions
+from embedcli.tokens.runner import check_workers
 
 
 def test_clean_keeps_hangul_jamo_and_spaces_only():
@@ -60,7 +56,7 @@ def test_workers():
 
 
 def test_english_tokenizer_words_apostrophes_hyphens_numbers():
-    from embedcli.tokenizers import EnglishTokenizer
+    from embedcli.tokens.english import EnglishTokenizer
 
     tok = EnglishTokenizer()
     assert tok.morphs("The King's well-known horse, 1999!") == [
@@ -71,7 +67,7 @@ def test_english_tokenizer_words_apostrophes_hyphens_numbers():
 
 
 def test_english_defaults_keep_everything():
-    from embedcli.tokenizers import default_options
+    from embedcli.tokens.options import default_options
 
     options = default_options("english")
     assert options.clean == "none" and options.stopwords == () and options.max_repeat == 0

@@ -7,9 +7,10 @@ import json
 import numpy as np
 import pytest
 
-from embedcli import models
 from embedcli.errors import OutputExistsError
-from embedcli.train import TrainConfig, TrainConfigError, train
+from embedcli.store import model_dir as models
+from embedcli.training.config import TrainConfig, TrainConfigError
+from embedcli.training.trainer import train
 
 pytestmark = pytest.mark.okt
 

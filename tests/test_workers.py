@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from embedcli.workers import RemoteTraceback, WorkerFailure, WorkerPool
+from embedcli.tokens.pool import RemoteTraceback, WorkerFailure, WorkerPool
 from tests.processes import sleep_for, slow_first_square, start_unless_chosen
 
 

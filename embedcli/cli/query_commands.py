@@ -1,0 +1,169 @@
+"""TODO"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import typer.core
+
+from embedcli.cli import console
+from embedcli.cli.app import _handle_errors, app
+from embedcli.cli.options import ModelOpt, OutFormatOpt, TopnOpt, _check_format
+
+# --- queries --------------------------------------------------------------------------------
+
+
+def _load_model(path: Path | None, quiet: bool = False):
+    """Load the model to use; say on stderr when it is not a model directory."""
+    from embedcli.store.model_dir import load_model
+
+    loaded = load_model(path)
+    if loaded.notice:
+        console.status(f"Note: {loaded.notice}", quiet)
+    return loaded
+
+
+def _neighbour_rows(neighbours) -> list[dict]:
+    return [
+        {"rank": i, "word": n.word, "score": round(n.score, 6)}
+        for i, n in enumerate(neighbours, start=1)
+    ]
+
+
+@app.command()
+@_handle_errors
+def similar(
+    words: Annotated[list[str], typer.Argument(help="One or more words; their vectors are added.")],
+    negative: Annotated[
+        list[str] | None,
+        typer.Option("--negative", help="A word whose vector is subtracted (repeatable)."),
+    ] = None,
+    topn: TopnOpt = 10,
+    fmt: OutFormatOpt = "table",
+    model: ModelOpt = None,
+) -> None:
+    """Show the words nearest to WORD (or to the sum of several words)."""
+    from embedcli.query import check_topn
+    from embedcli.query import similar as find_similar
+
+    _check_format(fmt)
+    check_topn(topn)
+    loaded = _load_model(model)
+    found = find_similar(loaded, list(words), list(negative or []), topn=topn)
+    query = " + ".join(words) + "".join(f" - {w}" for w in negative or [])
+    console.render_rows(
+        _neighbour_rows(found.neighbours),
+        ["rank", "word", "score"],
+        fmt,
+        title=f"Nearest to {query}",
+        caption=_caption(loaded, found.oov),
+        meta={
+            "query": {"positive": list(words), "negative": list(negative or [])},
+            "oov": _oov_meta(found.oov),
+            "model": str(loaded.path),
+        },
+    )
+    _note_oov_on_stderr(fmt, found.oov)
+
+
+def _caption(loaded, oov: list[str]) -> str:
+    from embedcli.query import OOV_NOTE
+
+    notes = [f"{word}: {OOV_NOTE}" for word in oov]
+    return "\n".join([f"model {loaded.name}", *notes])
+
+
+def _note_oov_on_stderr(fmt: str, oov: list[str]) -> None:
+    """TSV has no room for notes: say on stderr which words were built from n-grams."""
+    from embedcli.query import OOV_NOTE
+
+    if fmt == "tsv":
+        for word in oov:
+            console.status(f"{word}: {OOV_NOTE}")
+
+
+def _oov_meta(oov: list[str]) -> dict:
+    from embedcli.query import OOV_NOTE
+
+    return {word: OOV_NOTE for word in oov}
+
+
+@app.command()
+@_handle_errors
+def analogy(
+    words: Annotated[
+        list[str],
+        typer.Argument(help="A B C: 'A is to B as C is to ?', answered by B - A + C."),
+    ],
+    topn: TopnOpt = 10,
+    method: Annotated[
+        str, typer.Option(help="add (3CosAdd, word2vec's) or mul (3CosMul, Levy & Goldberg).")
+    ] = "add",
+    fmt: OutFormatOpt = "table",
+    model: ModelOpt = None,
+) -> None:
+    """Answer 'A is to B as C is to ?' with the words nearest to B - A + C."""
+    from embedcli.query import analogy as solve
+    from embedcli.query import check_method, check_topn
+
+    _check_format(fmt)
+    check_topn(topn)
+    check_method(method)
+    if len(words) != 3:
+        raise typer.BadParameter(
+            f"analogy takes exactly three words A B C, got {len(words)}: "
+            "e.g. `embedcli analogy 남자 배우 여자`."
+        )
+    loaded = _load_model(model)
+    result = solve(loaded, *words, topn=topn, method=method)
+    console.render_rows(
+        _neighbour_rows(result.neighbours),
+        ["rank", "word", "score"],
+        fmt,
+        title=f"{result.question}   ({result.formula})",
+        caption=_caption(loaded, result.oov),
+        meta={
+            "oov": _oov_meta(result.oov),
+            "question": result.question,
+            "formula": result.formula,
+            "method": method,
+            "model": str(loaded.path),
+        },
+    )
+    _note_oov_on_stderr(fmt, result.oov)
+
+
+@app.command()
+@_handle_errors
+def vector(
+    words: Annotated[list[str], typer.Argument(help="One or more words to show vectors of.")],
+    fmt: OutFormatOpt = "table",
+    model: ModelOpt = None,
+) -> None:
+    """Print the vector of each WORD (FastText builds unseen words from character n-grams)."""
+    from embedcli.query import vectors_of
+
+    _check_format(fmt)
+    loaded = _load_model(model)
+    vectors, oov = vectors_of(loaded, list(words))
+    rows = [
+        {
+            "word": word,
+            "oov": word in oov,
+            "vector": " ".join(f"{x:.6f}" for x in vec)
+            if fmt != "json"
+            else [round(float(x), 6) for x in vec],
+        }
+        for word, vec in zip(words, vectors, strict=True)
+    ]
+    console.render_rows(
+        rows,
+        ["word", "oov", "vector"],
+        fmt,
+        title="Vectors",
+        caption=_caption(loaded, oov),
+        meta={"oov": _oov_meta(oov), "model": str(loaded.path)},
+    )
+    _note_oov_on_stderr(fmt, oov)

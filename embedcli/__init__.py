@@ -1,3 +1,13 @@
-"""embedcli: train and explore word embeddings from the command line, Korean first."""
+"""embedcli: train and explore word embeddings, Korean first, from Python or the command line.
+
+import embedcli
+model = embedcli.train("nsmc", algo="word2vec", workers=2)
+model.similar("최민식")
+"""
 
 __version__ = "0.1.0"
+
+from embedcli.api import Model, Neighbours, load, tokenize, train  # noqa: E402
+from embedcli.errors import EmbedcliError  # noqa: E402
+
+__all__ = ["EmbedcliError", "Model", "Neighbours", "__version__", "load", "tokenize", "train"]

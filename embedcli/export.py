@@ -49,7 +49,7 @@ from pathlib import Path
 import numpy as np
 from gensim.models import KeyedVectors
 
-from embedcli.errors import EmbedcliError, OutputExistsError
+from embedcli.errors import EmbedcliError, OptionsError, OutputExistsError
 from embedcli.util.atomic import atomic_file, check_writable, list_names
 
 TENSOR_FILE = "tensor.tsv"
@@ -110,6 +110,22 @@ def projector_label(word: object) -> str:
     if label.strip():
         return label
     return '"' + "".join(" " if char == " " else f"\\u{ord(char):04x}" for char in label) + '"'
+
+
+def check_export_place(target: Path) -> None:
+    """Before any work: the export directory and its lock can be written."""
+    from embedcli.util.atomic import check_can_create
+
+    how = "Choose another --output-dir, or make that directory writable."
+    check_can_create(target, "export directory", how)  # its lock goes next to it
+    check_can_create(target, "export directory", how, inside=True)  # its files go in it
+
+
+def check_top_n(top_n: int | None) -> None:
+    if top_n is not None and top_n < 1:
+        raise OptionsError(
+            f"--top-n {top_n} exports no words: give 1 or more, or leave it out for all."
+        )
 
 
 def export_projector(

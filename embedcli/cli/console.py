@@ -151,3 +151,97 @@ def _table_cell(value) -> str:
     if isinstance(value, float):
         return f"{value:.4f}"
     return str(value)
+
+
+class StageBars:
+    """Progress for one API call: `on_progress(stage, done, total)` and `on_epoch(report)`.
+
+    Each stage gets a bar of its kind (bytes for a download, documents for tokenizing,
+    epochs for training, plain counts otherwise); a new kind of stage closes the bars of the
+    previous one. Without a terminal (or with --quiet) nothing is drawn and every training
+    epoch gets one status line instead.
+    """
+
+    def __init__(self, quiet: bool = False) -> None:
+        self.quiet = quiet
+        self._progress = None
+        self._kind: str | None = None
+        self._tasks: dict[str, int] = {}
+
+    def __enter__(self) -> StageBars:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._close()
+
+    def status(self, message: str) -> None:
+        status(message, self.quiet)
+
+    def _close(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+        self._progress, self._kind, self._tasks = None, None, {}
+
+    def _bar(self, kind: str):
+        if kind != self._kind:
+            self._close()
+            self._kind = kind
+            if bars_enabled(self.quiet):
+                self._progress = Progress(*_columns(kind), console=err, transient=False)
+                self._progress.start()
+        return self._progress
+
+    def on_progress(self, stage: str, done: int, total: int | None) -> None:
+        kind = _kind_of(stage)
+        first = stage not in self._tasks or kind != self._kind
+        if stage == "download" and first and done:
+            of = f" of {total:,}" if total is not None else ""
+            self.status(f"Resuming the download at {done:,}{of} bytes.")
+        bar = self._bar(kind)
+        if bar is None:
+            self._tasks.setdefault(stage, 0)
+            return
+        if stage not in self._tasks:
+            self._tasks[stage] = bar.add_task(stage, total=total, info="")
+        bar.update(self._tasks[stage], completed=done, total=total)
+
+    def on_epoch(self, report) -> None:
+        if report.loss is None:
+            loss = ""
+        elif report.unit == "non-zeros":  # GloVe's cost is a mean, Word2Vec's loss a sum
+            loss = f"cost {report.loss:.4f}, "
+        else:
+            loss = f"loss {report.loss:,.0f}, "
+        info = f"{loss}{report.words_per_second:,.0f} {report.unit}/s"
+        bar = self._bar("epochs")
+        if bar is None:
+            self.status(f"epoch {report.epoch}/{report.epochs}: {info}")
+            return
+        if not self._tasks:  # another stage's bars came between: a fresh epochs bar
+            self._tasks["train"] = bar.add_task("train", total=report.epochs, info="")
+        task = next(iter(self._tasks.values()))
+        bar.update(task, completed=report.epoch, total=report.epochs, info=info)
+
+
+def _kind_of(stage: str) -> str:
+    if stage == "download":
+        return "bytes"
+    if stage.startswith("tokenize"):
+        return "docs"
+    if stage.startswith("train"):
+        return "epochs"
+    return "steps"
+
+
+def _columns(kind: str) -> list:
+    columns: list = [TextColumn("[progress.description]{task.description}"), BarColumn()]
+    if kind == "bytes":
+        columns += [DownloadColumn(), TransferSpeedColumn(), TimeRemainingColumn()]
+    elif kind == "epochs":
+        columns += [MofNCompleteColumn(), TextColumn("{task.fields[info]}"), TimeElapsedColumn()]
+    elif kind == "docs":
+        columns += [TaskProgressColumn(), MofNCompleteColumn(), RateColumn(kind)]
+        columns += [TimeRemainingColumn()]
+    else:
+        columns += [TaskProgressColumn(), TimeRemainingColumn()]
+    return columns

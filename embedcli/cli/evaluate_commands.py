@@ -1,4 +1,4 @@
-"""TODO"""
+"""`embedcli evaluate`: analogy and similarity scores, rendered as tables or JSON."""
 
 from __future__ import annotations
 
@@ -6,12 +6,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-import typer.core
 
 from embedcli.cli import console
-from embedcli.cli.app import _handle_errors, app
+from embedcli.cli.app import app
 from embedcli.cli.options import ModelOpt, QuietOpt
-from embedcli.cli.query_commands import _load_model
+from embedcli.cli.query_commands import load_model
 from embedcli.errors import quoted
 
 # --- evaluate -------------------------------------------------------------------------------
@@ -34,7 +33,6 @@ EVAL_LEGEND = (
 
 
 @app.command()
-@_handle_errors
 def evaluate(
     model_dir: Annotated[
         Path | None,
@@ -88,35 +86,19 @@ def evaluate(
     quiet: QuietOpt = False,
 ) -> None:
     """Score a model on word analogies and word similarity (its language's sets by default)."""
-    from embedcli.errors import ModelError
-    from embedcli.evaluate.scoring import evaluate_model, save_evaluation
-    from embedcli.util.atomic import output_lock
-
     if fmt not in EVAL_FORMATS:
         raise typer.BadParameter(f"--format must be one of {', '.join(EVAL_FORMATS)}.")
     if model_dir and model and Path(model_dir) != Path(model):
         raise typer.BadParameter("Give the model either as MODEL or as --model, not both.")
     if lang is not None and lang not in ("ko", "en"):
         raise typer.BadParameter(f"Unknown --lang {quoted(lang)}: use ko or en.")
-    loaded = _load_model(model_dir or model, quiet)
-    if save and loaded.read_only:
-        raise ModelError(
-            f"--save writes the results into a model's model.json, and {loaded.path} is a "
-            "vectors file without one: leave out --save, or evaluate a model directory."
-        )
-    if save:
-        from embedcli.store.model_dir import CARD_FILE
-        from embedcli.util.atomic import check_can_create
-
-        how = "Leave out --save, or make the model directory writable."
-        check_can_create(loaded.path, "model directory", how)  # its lock goes next to it
-        check_can_create(loaded.path / CARD_FILE, "model card", how)
-    result = evaluate_model(
-        loaded,
+    loaded = load_model(model_dir or model, quiet)
+    result = loaded.evaluate(
         analogies=analogies,
         similarity=similarity,
         restrict_vocab=restrict_vocab,
-        language=lang,
+        lang=lang,
+        save=save,
         on_status=lambda message: console.status(message, quiet),
     )
     if fmt == "json":
@@ -125,10 +107,6 @@ def evaluate(
         console.result(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
     else:
         _render_evaluation(result)
-    if save:
-        with output_lock(loaded.path, "model directory", "model"):
-            card_path = save_evaluation(loaded, result)
-        console.status(f"Saved the evaluation into {card_path}", quiet)
 
 
 def _render_evaluation(result) -> None:

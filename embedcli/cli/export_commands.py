@@ -1,4 +1,4 @@
-"""TODO"""
+"""`embedcli export-tsv`: a model's vectors as files for the Embedding Projector."""
 
 from __future__ import annotations
 
@@ -6,20 +6,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-import typer.core
 
 from embedcli.cli import console
-from embedcli.cli.app import _handle_errors, app
+from embedcli.cli.app import app
 from embedcli.cli.options import ForceOpt, ModelOpt, QuietOpt
-from embedcli.cli.query_commands import _load_model
-from embedcli.cli.train_commands import _check_export_place
-from embedcli.errors import OptionsError
-
-# --- export ---------------------------------------------------------------------------------
+from embedcli.cli.query_commands import load_model
 
 
 @app.command("export-tsv")
-@_handle_errors
 def export_tsv(
     output_dir: Annotated[
         Path | None,
@@ -43,27 +37,13 @@ def export_tsv(
     quiet: QuietOpt = False,
 ) -> None:
     """Write tensor.tsv + metadata.tsv for the TensorFlow Embedding Projector."""
-    from embedcli.export import export_projector
-    from embedcli.util.atomic import output_lock
+    from embedcli.export import check_export_place, check_top_n
 
-    if top_n is not None and top_n < 1:
-        raise OptionsError(
-            f"--top-n {top_n} exports no words: give 1 or more, or leave it out for all."
-        )
+    check_top_n(top_n)
     if output_dir:
-        _check_export_place(output_dir)  # before loading the model
-    loaded = _load_model(model, quiet)
-    target = output_dir or Path(f"{loaded.name}-projector")
-    _check_export_place(target)
-    with output_lock(target, "export directory", "--output-dir"):
-        result = export_projector(
-            loaded.kv,
-            target,
-            model_name=loaded.name,
-            top_n=top_n,
-            with_counts=with_counts,
-            force=force,
-        )
+        check_export_place(output_dir)  # before loading the model
+    loaded = load_model(model, quiet)
+    result = loaded.export_tsv(output_dir, top_n=top_n, with_counts=with_counts, force=force)
     if result.escaped_labels:
         console.status(
             f"{result.escaped_labels:,} words contain tabs, newlines or only spaces; their "

@@ -1,22 +1,21 @@
-"""TODO"""
+"""`embedcli corpora` and `embedcli tokenizers`: what can be used here."""
 
 from __future__ import annotations
 
 from embedcli.cli import console
-from embedcli.cli.app import _handle_errors, app
-from embedcli.cli.options import OutFormatOpt, _check_format
+from embedcli.cli.app import app
+from embedcli.cli.options import OutFormatOpt, check_format
 
 # --- corpora --------------------------------------------------------------------------------
 
 
 @app.command()
-@_handle_errors
 def corpora(fmt: OutFormatOpt = "table") -> None:
     """List the named corpora: shipped with embedcli, downloadable, or recognised by checksum."""
     from embedcli import paths
     from embedcli.corpora.registry import REGISTRY
 
-    _check_format(fmt)
+    check_format(fmt)
     rows = []
     for entry in REGISTRY.values():
         if entry.shipped:
@@ -47,12 +46,11 @@ def corpora(fmt: OutFormatOpt = "table") -> None:
 
 
 @app.command()
-@_handle_errors
 def tokenizers(fmt: OutFormatOpt = "table") -> None:
     """List the tokenizers: whether each can run here, its version and its speed."""
     from embedcli.tokens.info import list_tokenizers
 
-    _check_format(fmt)
+    check_format(fmt)
     rows = []
     for info in list_tokenizers():
         row = info.to_dict()

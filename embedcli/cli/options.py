@@ -1,4 +1,4 @@
-"""TODO"""
+"""Options shared by several commands, as Annotated aliases."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-import typer.core
 
 from embedcli.cli import console
 
@@ -103,7 +102,7 @@ OutFormatOpt = Annotated[
 ]
 
 
-def _check_format(fmt: str) -> str:
+def check_format(fmt: str) -> str:
     if fmt not in console.FORMATS:
         raise typer.BadParameter(f"--format must be one of {', '.join(console.FORMATS)}.")
     return fmt

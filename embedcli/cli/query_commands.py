@@ -1,4 +1,4 @@
-"""TODO"""
+"""`embedcli similar`, `analogy` and `vector`: questions to a model, answered as tables."""
 
 from __future__ import annotations
 
@@ -6,20 +6,17 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-import typer.core
 
 from embedcli.cli import console
-from embedcli.cli.app import _handle_errors, app
-from embedcli.cli.options import ModelOpt, OutFormatOpt, TopnOpt, _check_format
-
-# --- queries --------------------------------------------------------------------------------
+from embedcli.cli.app import app
+from embedcli.cli.options import ModelOpt, OutFormatOpt, TopnOpt, check_format
 
 
-def _load_model(path: Path | None, quiet: bool = False):
+def load_model(path: Path | None, quiet: bool = False):
     """Load the model to use; say on stderr when it is not a model directory."""
-    from embedcli.store.model_dir import load_model
+    from embedcli import api
 
-    loaded = load_model(path)
+    loaded = api.load(path)
     if loaded.notice:
         console.status(f"Note: {loaded.notice}", quiet)
     return loaded
@@ -27,13 +24,12 @@ def _load_model(path: Path | None, quiet: bool = False):
 
 def _neighbour_rows(neighbours) -> list[dict]:
     return [
-        {"rank": i, "word": n.word, "score": round(n.score, 6)}
-        for i, n in enumerate(neighbours, start=1)
+        {"rank": i, "word": word, "score": round(score, 6)}
+        for i, (word, score) in enumerate(neighbours, start=1)
     ]
 
 
 @app.command()
-@_handle_errors
 def similar(
     words: Annotated[list[str], typer.Argument(help="One or more words; their vectors are added.")],
     negative: Annotated[
@@ -46,18 +42,16 @@ def similar(
 ) -> None:
     """Show the words nearest to WORD (or to the sum of several words)."""
     from embedcli.query import check_topn
-    from embedcli.query import similar as find_similar
 
-    _check_format(fmt)
+    check_format(fmt)
     check_topn(topn)
-    loaded = _load_model(model)
-    found = find_similar(loaded, list(words), list(negative or []), topn=topn)
-    query = " + ".join(words) + "".join(f" - {w}" for w in negative or [])
+    loaded = load_model(model)
+    found = loaded.similar(*words, negative=negative or [], topn=topn)
     console.render_rows(
-        _neighbour_rows(found.neighbours),
+        _neighbour_rows(found),
         ["rank", "word", "score"],
         fmt,
-        title=f"Nearest to {query}",
+        title=f"Nearest to {found.question}",
         caption=_caption(loaded, found.oov),
         meta={
             "query": {"positive": list(words), "negative": list(negative or [])},
@@ -91,7 +85,6 @@ def _oov_meta(oov: list[str]) -> dict:
 
 
 @app.command()
-@_handle_errors
 def analogy(
     words: Annotated[
         list[str],
@@ -105,10 +98,9 @@ def analogy(
     model: ModelOpt = None,
 ) -> None:
     """Answer 'A is to B as C is to ?' with the words nearest to B - A + C."""
-    from embedcli.query import analogy as solve
     from embedcli.query import check_method, check_topn
 
-    _check_format(fmt)
+    check_format(fmt)
     check_topn(topn)
     check_method(method)
     if len(words) != 3:
@@ -116,38 +108,35 @@ def analogy(
             f"analogy takes exactly three words A B C, got {len(words)}: "
             "e.g. `embedcli analogy 남자 배우 여자`."
         )
-    loaded = _load_model(model)
-    result = solve(loaded, *words, topn=topn, method=method)
+    loaded = load_model(model)
+    found = loaded.analogy(*words, topn=topn, method=method)
     console.render_rows(
-        _neighbour_rows(result.neighbours),
+        _neighbour_rows(found),
         ["rank", "word", "score"],
         fmt,
-        title=f"{result.question}   ({result.formula})",
-        caption=_caption(loaded, result.oov),
+        title=f"{found.question}   ({found.formula})",
+        caption=_caption(loaded, found.oov),
         meta={
-            "oov": _oov_meta(result.oov),
-            "question": result.question,
-            "formula": result.formula,
+            "oov": _oov_meta(found.oov),
+            "question": found.question,
+            "formula": found.formula,
             "method": method,
             "model": str(loaded.path),
         },
     )
-    _note_oov_on_stderr(fmt, result.oov)
+    _note_oov_on_stderr(fmt, found.oov)
 
 
 @app.command()
-@_handle_errors
 def vector(
     words: Annotated[list[str], typer.Argument(help="One or more words to show vectors of.")],
     fmt: OutFormatOpt = "table",
     model: ModelOpt = None,
 ) -> None:
     """Print the vector of each WORD (FastText builds unseen words from character n-grams)."""
-    from embedcli.query import vectors_of
-
-    _check_format(fmt)
-    loaded = _load_model(model)
-    vectors, oov = vectors_of(loaded, list(words))
+    check_format(fmt)
+    loaded = load_model(model)
+    vectors, oov = loaded.vectors(list(words))
     rows = [
         {
             "word": word,

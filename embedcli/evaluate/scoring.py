@@ -17,18 +17,15 @@ without a UTF-8 BOM, `#` starting a comment line."""
 
 from __future__ import annotations
 
-import json
 import math
 import re
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, fields
-from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 
-from embedcli import __version__
 from embedcli.errors import ModelError, OptionsError, quoted
 from embedcli.evaluate.testsets import (
     KINDS,
@@ -40,7 +37,7 @@ from embedcli.evaluate.testsets import (
     parse_analogies,
     parse_similarity,
 )
-from embedcli.store.model_dir import CARD_FILE, Model
+from embedcli.store.model_dir import Model
 
 # Why an analogy question or a word pair was not scored, in the order they are checked: an
 # item with several problems is counted once, under the first.
@@ -570,28 +567,3 @@ def evaluate_model(
         similarity=[evaluate_similarity(kv, s, lookup) for s in similarity_sets],
         notes=notes,
     )
-
-
-def save_evaluation(model: Model, result: EvalResult) -> Path:
-    """Write the result into the model's card under "evaluation", replacing any earlier one."""
-    from embedcli.util.atomic import atomic_file
-
-    card_path = model.path / CARD_FILE
-    try:
-        card = json.loads(card_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ModelError(f"Cannot update {card_path} ({exc}).") from None
-    card["evaluation"] = dict(
-        result.to_dict(),
-        evaluated_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        embedcli_version=__version__,
-    )
-    try:
-        with atomic_file(card_path, force=True) as tmp:
-            tmp.write_text(json.dumps(card, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    except OSError as exc:
-        raise ModelError(
-            f"Cannot write the evaluation into {card_path} ({exc.strerror or exc}); the card is "
-            "unchanged. Run without --save, or make the model directory writable."
-        ) from None
-    return card_path

@@ -361,3 +361,22 @@ def _owning_model_dir(path: Path) -> Path | None:
     # gensim stores large arrays next to a pickle as <name>.<attribute>.npy
     owned = any(path.name == name or path.name.startswith(name + ".") for name in names)
     return path.parent if owned else None
+
+
+def update_card(model: Model, section: str, value: dict) -> Path:
+    """Replace one section of a model's card (e.g. "evaluation"), atomically."""
+    card_path = model.path / CARD_FILE
+    try:
+        card = json.loads(card_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"Cannot update {card_path} ({exc}).") from None
+    card[section] = value
+    try:
+        with atomic_file(card_path, force=True) as tmp:
+            tmp.write_text(json.dumps(card, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise ModelError(
+            f"Cannot write the {section} into {card_path} ({exc.strerror or exc}); the card is "
+            "unchanged. Run without --save, or make the model directory writable."
+        ) from None
+    return card_path

@@ -1,0 +1,601 @@
+"""The Python API: every stage of the pipeline as one call, the same calls the CLI makes.
+
+    import embedcli
+    model = embedcli.train("nsmc", algo="word2vec", workers=2)
+    model.similar("최민식", topn=10)            # [("한석규", 0.84), ...]
+    model.analogy("남자", "배우", "여자")
+    model.vector("최민식")                      # a NumPy array
+    model.export_tsv("out_dir", top_n=5000)
+    model.evaluate()
+    embedcli.tokenize("nsmc", tokenizer="mecab").path
+
+Nothing here prints or exits. Long work reports through optional callbacks:
+`on_status(message)` for notes a person would want to read, `on_progress(stage, done, total)`
+for downloads (bytes), tokenization (documents) and GloVe's counting stages, and
+`on_epoch(report)` after every training epoch. Problems are raised as `EmbedcliError`s whose
+message says what is wrong and what to do.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from embedcli import __version__
+from embedcli.errors import ModelError
+
+if TYPE_CHECKING:
+    import numpy as np
+
+Status = Callable[[str], None]
+Progress = Callable[[str, int, "int | None"], None]
+
+LOSS_NOTES = {
+    "word2vec": "per-epoch loss summed over worker threads (not gensim's cumulative counter)",
+    "fasttext": "gensim computes no training loss for FastText; none is reported",
+    "glove": "per-epoch cost: mean of 0.5 * f(X) * (w.w~ + b + b~ - log X)^2 over non-zeros",
+}
+
+
+def _say(on_status: Status | None, message: str) -> None:
+    if on_status is not None:
+        on_status(message)
+
+
+# --- corpus -> tokens -----------------------------------------------------------------------
+
+
+def resolve(
+    corpus: str | Path | None = None,
+    *,
+    corpus_format: str = "auto",
+    text_column: str | int | None = None,
+    encoding: str | None = None,
+    on_status: Status | None = None,
+    on_progress: Progress | None = None,
+):
+    """The corpus to read: a name from `embedcli corpora` (downloaded if needed) or a file."""
+    from embedcli.corpora.registry import parse_text_column, resolve_corpus
+
+    def on_download(done: int, total: int | None) -> None:
+        if on_progress is not None:
+            on_progress("download", done, total)
+
+    notices: list[str] = []
+    source = resolve_corpus(
+        None if corpus is None else str(corpus),
+        format=corpus_format,
+        text_column=parse_text_column(None if text_column is None else str(text_column)),
+        encoding=encoding,
+        download_progress=on_download,
+        on_notice=notices.append,
+    )
+    for notice in notices:
+        _say(on_status, f"Note: {notice}")
+    return source
+
+
+def tokenize_options(
+    tokenizer: str | None = None,
+    lang: str | None = None,
+    max_repeat: int | None = None,
+    corpus_lang: str | None = None,
+):
+    """Options for the tokenizer asked for, else `lang`'s, else the corpus's, else Okt."""
+    from embedcli.tokens.options import choose_tokenizer, default_options
+
+    chosen = choose_tokenizer(tokenizer, lang, corpus_lang)
+    return default_options(chosen, max_repeat=max_repeat)
+
+
+def tokenize(
+    corpus: str | Path | None = None,
+    *,
+    tokenizer: str | None = None,
+    lang: str | None = None,
+    output: str | Path | None = None,
+    workers: int | None = None,
+    max_repeat: int | None = None,
+    corpus_format: str = "auto",
+    text_column: str | int | None = None,
+    encoding: str | None = None,
+    force: bool = False,
+    on_status: Status | None = None,
+    on_progress: Progress | None = None,
+):
+    """Tokenize a corpus (or reuse the cached tokens); the result's `.path` is the token file.
+
+    One document per line, tokens separated by spaces, with a JSON sidecar (`<file>.json`)
+    describing the source, the tokenizer and the counts. Without `output` the tokens go to
+    the token cache that `train` reuses.
+    """
+    from embedcli.tokens.runner import check_workers
+    from embedcli.util.atomic import check_can_create
+
+    tokenize_options(tokenizer, lang, max_repeat)  # contradicting options fail before any work
+    check_workers(workers)  # here too: a cached result would otherwise skip the check
+    if output:
+        check_can_create(
+            Path(output), "tokens file", "Choose another --output, or make that directory writable."
+        )
+    source = resolve(
+        corpus,
+        corpus_format=corpus_format,
+        text_column=text_column,
+        encoding=encoding,
+        on_status=on_status,
+        on_progress=on_progress,
+    )
+    options = tokenize_options(tokenizer, lang, max_repeat, source.lang)
+    return _tokenize(
+        source,
+        options,
+        output=None if output is None else Path(output),
+        workers=workers,
+        force=force,
+        on_status=on_status,
+        on_progress=on_progress,
+    )
+
+
+def _tokenize(source, options, *, output, workers, force, on_status, on_progress):
+    from embedcli.tokens.cache import tokenize_corpus
+
+    stage = f"tokenize ({options.tokenizer})"
+    state = {"done": 0, "total": None}
+
+    def started(total: int) -> None:
+        state["total"] = total
+        if on_progress is not None:
+            on_progress(stage, 0, total)
+
+    def advanced(n: int) -> None:
+        state["done"] += n
+        if on_progress is not None:
+            on_progress(stage, state["done"], state["total"])
+
+    result = tokenize_corpus(
+        source,
+        options,
+        output=output,
+        workers=workers,
+        force=force,
+        on_start=started,
+        on_progress=advanced,
+        on_status=on_status,
+    )
+    meta = result.meta
+    counts = meta["counts"]
+    if result.reused:
+        _say(
+            on_status,
+            f"Reusing tokens of {source.name} ({counts['documents']:,} documents, "
+            f"{counts['tokens']:,} tokens): {result.path}",
+        )
+    else:
+        skipped = sum(counts["skipped_rows"].values())
+        reasons = ", ".join(f"{n:,} {why}" for why, n in counts["skipped_rows"].items())
+        _say(
+            on_status,
+            f"Tokenized {counts['documents']:,} documents of {source.name} in "
+            f"{meta['seconds']:.1f} s ({meta['documents_per_second']:,.0f} docs/s, "
+            f"{meta['workers']} workers): {counts['tokens']:,} tokens"
+            + (f"; skipped {skipped:,} rows ({reasons})" if skipped else "")
+            + f" -> {result.path}",
+        )
+    return result
+
+
+# --- tokens -> model ------------------------------------------------------------------------
+
+
+def train(
+    corpus: str | Path | None = None,
+    *,
+    algo: str = "word2vec",
+    output: str | Path | None = None,
+    vector_size: int = 100,
+    window: int | None = None,
+    min_count: int = 5,
+    sg: bool = False,
+    hs: bool = False,
+    negative: int = 5,
+    sample: float = 1e-3,
+    epochs: int | None = None,
+    alpha: float | None = None,
+    seed: int = 1,
+    min_n: int = 3,
+    max_n: int = 6,
+    bucket: int = 2_000_000,
+    x_max: float = 100.0,
+    eta: float = 0.05,
+    max_vocab: int | None = None,
+    workers: int | None = None,
+    tokenizer: str | None = None,
+    lang: str | None = None,
+    max_repeat: int | None = None,
+    corpus_format: str = "auto",
+    text_column: str | int | None = None,
+    encoding: str | None = None,
+    word2vec_text: bool = False,
+    glove_text: bool = False,
+    force: bool = False,
+    on_status: Status | None = None,
+    on_progress: Progress | None = None,
+    on_epoch: Callable | None = None,
+) -> Model:
+    """Tokenize `corpus` (or reuse its cached tokens), train, save the model directory.
+
+    The defaults are the CLI's: Word2Vec CBOW, 100 dimensions, window 5, min count 5 on the
+    shipped NSMC reviews tokenized by Okt. The model goes to `output` (default
+    `<data home>/models/<corpus>-<algo>`) and becomes the latest model, which `load()` and the
+    query commands use by default. `output` is replaced only with `force=True`, and only when
+    it holds a model embedcli wrote.
+    """
+    from embedcli.corpora.registry import DEFAULT_CORPUS
+    from embedcli.store.model_dir import default_model_dir, foreign_files, save_model
+    from embedcli.training.config import TrainConfig
+    from embedcli.training.trainer import restart_marker
+    from embedcli.training.trainer import train as train_model
+    from embedcli.util.atomic import check_writable, output_lock
+
+    started = time.perf_counter()
+    config = TrainConfig(
+        algo=algo,
+        vector_size=vector_size,
+        window=window,
+        min_count=min_count,
+        sg=sg,
+        hs=bool(hs),
+        negative=negative,
+        sample=sample,
+        epochs=epochs,
+        alpha=alpha,
+        workers=workers,
+        seed=seed,
+        min_n=min_n,
+        max_n=max_n,
+        bucket=bucket,
+        x_max=x_max,
+        eta=eta,
+        max_vocab=max_vocab,
+    )
+    tokenize_options(tokenizer, lang, max_repeat)  # contradicting options fail before any work
+    out_dir = Path(output) if output else default_model_dir(str(corpus or DEFAULT_CORPUS), algo)
+    _check_model_places(out_dir, chosen=output is not None)
+    # Held from before tokenizing until the directory is in place: a second run writing the
+    # same directory stops here instead of swapping its own files in halfway.
+    with output_lock(out_dir, "model directory"):
+        # Before any work is done; a folder embedcli did not write is never replaced.
+        check_writable(out_dir, force, "model directory", foreign_files)
+        source = resolve(
+            corpus,
+            corpus_format=corpus_format,
+            text_column=text_column,
+            encoding=encoding,
+            on_status=on_status,
+            on_progress=on_progress,
+        )
+        options = tokenize_options(tokenizer, lang, max_repeat, source.lang)
+        tokenize_started = time.perf_counter()
+        tokens = _tokenize(
+            source,
+            options,
+            output=None,
+            workers=workers,
+            force=False,
+            on_status=on_status,
+            on_progress=on_progress,
+        )
+        tokenize_seconds = time.perf_counter() - tokenize_started
+
+        def on_start(vocab_size: int, corpus_words: int) -> None:
+            _say(on_status, f"Vocabulary: {vocab_size:,} words (min count {config.min_count})")
+            if on_progress is not None:
+                on_progress(f"train ({config.algo})", 0, config.epochs)
+
+        with restart_marker(out_dir) as restarted:
+            if restarted:
+                _say(
+                    on_status,
+                    "Note: training restarts from the start: the earlier run was interrupted.",
+                )
+            result = train_model(
+                tokens, config, on_start=on_start, on_epoch=on_epoch, on_progress=on_progress
+            )
+            card = build_card(tokens, result, tokenize_seconds)
+            card["timings"]["total_seconds"] = round(time.perf_counter() - started, 3)
+            if word2vec_text and algo == "fasttext":
+                _say(
+                    on_status,
+                    "Note: vectors.txt (word2vec format) holds whole-word vectors only; it "
+                    "cannot answer unseen words from character n-grams as the model "
+                    "directory can.",
+                )
+            save_model(
+                out_dir,
+                wv=result.wv,
+                card=card,
+                save_full=result.save_full_model,
+                word2vec_text=word2vec_text,
+                glove_text=glove_text,
+                force=force,
+            )
+    _say(
+        on_status,
+        f"Trained {algo} on {tokens.tokens:,} tokens: {len(result.wv):,} words x "
+        f"{result.wv.vector_size} dims in {result.train_seconds:.1f} s. Saved to {out_dir}",
+    )
+    return load(out_dir)
+
+
+def _check_model_places(out_dir: Path, chosen: bool) -> None:
+    """Before any work: the model directory and the latest-model pointer can be written."""
+    from embedcli import paths
+    from embedcli.store.model_dir import LATEST_FILE
+    from embedcli.util.atomic import check_can_create
+
+    data_home = paths.home_label("data")
+    check_can_create(
+        out_dir,
+        "model directory",
+        "Choose another --output, or make that directory writable."
+        if chosen
+        else f"Models go into {data_home}, or choose another --output.",
+    )
+    check_can_create(
+        paths.data_home() / LATEST_FILE,
+        "pointer to the latest model",
+        f"embedcli remembers the latest model in {data_home}.",
+    )
+
+
+def build_card(tokens, result, tokenize_seconds: float) -> dict:
+    """The model card (model.json) of a training run: where every number came from."""
+    meta = tokens.meta
+    return {
+        "algo": result.config.algo,
+        "corpus": meta["source"],
+        "tokenizer": {
+            "options": meta["options"],
+            "version": meta["tokenizer_version"],
+            "tokens_file": str(tokens.path),
+            "counts": meta["counts"],
+            "reused_cache": tokens.reused,
+        },
+        "parameters": dict(result.config.to_dict(), workers=result.workers),
+        "reproducibility": result.reproducibility(),
+        "training": {
+            "corpus_words": result.corpus_words,
+            "corpus_documents": result.corpus_documents,
+            **result.extra,
+            "epochs": [
+                {
+                    "epoch": e.epoch,
+                    "loss": e.loss,
+                    "seconds": round(e.seconds, 3),
+                    "words_per_second": round(e.words_per_second),
+                }
+                for e in result.epochs
+            ],
+            "loss_note": LOSS_NOTES[result.config.algo],
+        },
+        "timings": {
+            "tokenize_seconds": round(tokenize_seconds, 3),
+            "tokenize_reused_cache": tokens.reused,
+            "vocab_seconds": round(result.vocab_seconds, 3),
+            "train_seconds": round(result.train_seconds, 3),
+        },
+    }
+
+
+# --- model -> queries, export, evaluation ---------------------------------------------------
+
+
+def load(path: str | Path | None = None) -> Model:
+    """A model: a model directory (default: the latest trained) or another tool's vectors file."""
+    from embedcli.store.model_dir import load_model
+
+    return Model(load_model(path))
+
+
+class Neighbours(list):
+    """The answers to a query: a list of (word, score), best first, with what was asked.
+
+    `oov` lists the query words that were not in the vocabulary and were built from
+    character n-grams (FastText); `question` and `formula` say what was computed.
+    """
+
+    def __init__(self, pairs, *, question: str, formula: str, oov: Sequence[str] = ()):
+        super().__init__(pairs)
+        self.question = question
+        self.formula = formula
+        self.oov = list(oov)
+
+
+class Model:
+    """A loaded model: query it, export it, evaluate it.
+
+    `kv` is the gensim KeyedVectors for anything this class does not cover; `card` is the
+    model card (model.json) as a dict; `path` is where it was read from.
+    """
+
+    def __init__(self, stored):
+        self._stored = stored
+
+    # what it is
+    @property
+    def path(self) -> Path:
+        return self._stored.path
+
+    @property
+    def name(self) -> str:
+        return self._stored.name
+
+    @property
+    def card(self) -> dict:
+        return self._stored.card
+
+    @property
+    def kv(self):
+        return self._stored.kv
+
+    @property
+    def read_only(self) -> bool:
+        """Read from another tool's vectors file: nothing can be saved into it."""
+        return self._stored.read_only
+
+    @property
+    def notice(self) -> str | None:
+        """What the model was read from, when that is not a model directory."""
+        return self._stored.notice
+
+    @property
+    def vocab_size(self) -> int:
+        return self._stored.vocab_size
+
+    @property
+    def vector_size(self) -> int:
+        return int(self._stored.kv.vector_size)
+
+    @property
+    def words(self) -> list[str]:
+        """The vocabulary, most frequent first."""
+        return list(self._stored.kv.index_to_key)
+
+    def __contains__(self, word: str) -> bool:
+        return word in self._stored.kv.key_to_index
+
+    def __len__(self) -> int:
+        return self.vocab_size
+
+    def __repr__(self) -> str:
+        algo = self.card.get("algo", "vectors")
+        return (
+            f"<embedcli.Model {self.name}: {algo}, {self.vocab_size:,} words x "
+            f"{self.vector_size} dims, {self.path}>"
+        )
+
+    # queries
+    def similar(self, *words: str, negative: Sequence[str] = (), topn: int = 10) -> Neighbours:
+        """The `topn` words nearest to the sum of `words` minus `negative` (inputs excluded).
+
+        `model.similar("최민식")`, `model.similar("king", "woman", negative=["man"])`.
+        """
+        from embedcli.query import similar
+
+        if len(words) == 1 and not isinstance(words[0], str):
+            words = tuple(words[0])  # a list of words
+        found = similar(self._stored, list(words), list(negative), topn=topn)
+        question = " + ".join(found.positive) + "".join(f" - {w}" for w in found.negative)
+        return Neighbours(
+            [(n.word, n.score) for n in found.neighbours],
+            question=question,
+            formula=question,
+            oov=found.oov,
+        )
+
+    def analogy(self, a: str, b: str, c: str, *, topn: int = 10, method: str = "add") -> Neighbours:
+        """'a is to b as c is to ?': the words nearest to b - a + c (add) or by 3CosMul (mul)."""
+        from embedcli.query import analogy
+
+        found = analogy(self._stored, a, b, c, topn=topn, method=method)
+        return Neighbours(
+            [(n.word, n.score) for n in found.neighbours],
+            question=found.question,
+            formula=found.formula,
+            oov=found.oov,
+        )
+
+    def vector(self, word: str) -> np.ndarray:
+        """The vector of `word` (FastText: built from character n-grams when unseen)."""
+        vectors, _ = self.vectors([word])
+        return vectors[0]
+
+    def vectors(self, words: Sequence[str]) -> tuple[list[np.ndarray], list[str]]:
+        """The vectors of `words`, and which of them were built from character n-grams."""
+        from embedcli.query import vectors_of
+
+        vectors, oov = vectors_of(self._stored, list(words))
+        return list(vectors), oov
+
+    # export, evaluation
+    def export_tsv(
+        self,
+        output_dir: str | Path | None = None,
+        *,
+        top_n: int | None = None,
+        with_counts: bool = False,
+        force: bool = False,
+    ):
+        """Write tensor.tsv, metadata.tsv and the Projector configs (default ./<name>-projector)."""
+        from embedcli.export import check_export_place, check_top_n, export_projector
+        from embedcli.util.atomic import output_lock
+
+        check_top_n(top_n)
+        target = Path(output_dir) if output_dir else Path(f"{self.name}-projector")
+        check_export_place(target)
+        with output_lock(target, "export directory", "--output-dir"):
+            return export_projector(
+                self.kv,
+                target,
+                model_name=self.name,
+                top_n=top_n,
+                with_counts=with_counts,
+                force=force,
+            )
+
+    def evaluate(
+        self,
+        *,
+        analogies: Sequence[str | Path] | None = None,
+        similarity: Sequence[str | Path] | None = None,
+        restrict_vocab: int = 30_000,
+        lang: str | None = None,
+        save: bool = False,
+        on_status: Status | None = None,
+    ):
+        """Scores on word analogies and word similarity (the model language's sets by default).
+
+        With `save=True` the result is also written into the model's model.json.
+        """
+        from embedcli.evaluate.scoring import evaluate_model
+        from embedcli.store.model_dir import update_card
+        from embedcli.util.atomic import output_lock
+
+        if save and self.read_only:
+            raise ModelError(
+                f"--save writes the results into a model's model.json, and {self.path} is a "
+                "vectors file without one: leave out --save, or evaluate a model directory."
+            )
+        if save:
+            from embedcli.store.model_dir import CARD_FILE
+            from embedcli.util.atomic import check_can_create
+
+            how = "Leave out --save, or make the model directory writable."
+            check_can_create(self.path, "model directory", how)  # its lock goes next to it
+            check_can_create(self.path / CARD_FILE, "model card", how)
+        result = evaluate_model(
+            self._stored,
+            analogies=[Path(p) for p in analogies] if analogies else None,
+            similarity=[Path(p) for p in similarity] if similarity else None,
+            restrict_vocab=restrict_vocab,
+            language=lang,
+            on_status=on_status,
+        )
+        if save:
+            with output_lock(self.path, "model directory", "model"):
+                card_path = update_card(
+                    self._stored,
+                    "evaluation",
+                    dict(
+                        result.to_dict(),
+                        evaluated_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                        embedcli_version=__version__,
+                    ),
+                )
+            _say(on_status, f"Saved the evaluation into {card_path}")
+        return result

@@ -1,4 +1,5 @@
-"""TODO"""
+"""Opening corpus files: plain, gzip or alone in a zip; sniffing their format and encoding,
+refusing binary files and bad bytes with the offset and line of the problem."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""TODO"""
+"""What a corpus is once resolved: registry entries (NamedCorpus), a source to read
+(CorpusSource) and what reading it skipped (ReadStats)."""
 
 from __future__ import annotations
 

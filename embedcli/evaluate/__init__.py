@@ -1,1 +1,2 @@
-"""TODO"""
+"""Evaluation: word analogy and word similarity test sets (testsets) and their scores
+(scoring)."""

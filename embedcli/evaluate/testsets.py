@@ -1,4 +1,4 @@
-"""TODO"""
+"""Analogy and word-similarity test sets: reading the files, and the default sets per language."""
 
 from __future__ import annotations
 

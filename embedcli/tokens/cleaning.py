@@ -1,4 +1,5 @@
-"""TODO"""
+"""Text cleaning before any Korean tokenizer: Hangul and spaces only, runs of one character
+shortened, and the textbook's stopwords."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""TODO"""
+"""The english tokenizer: lowercased words keeping inner apostrophes and hyphens, numbers,
+initialisms, URLs and e-mail addresses; letters of any script. No JVM, no stopwords."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""TODO"""
+"""Kiwi (kiwipiepy): N of Kiwi's own threads in one process, morphemes turned into tokens
+shaped like Okt's (korean_rules)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""TODO"""
+"""MeCab (python-mecab-ko with mecab-ko-dic), read from its lattice and turned into tokens
+shaped like Okt's (korean_rules)."""
 
 from __future__ import annotations
 

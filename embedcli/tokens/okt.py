@@ -1,4 +1,4 @@
-"""TODO"""
+"""Okt in a JVM (konlpy through JPype): `morphs(text, stem=True)`, the textbook's tokenizer."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""TODO"""
+"""Tokenizer options (the token cache's key), the tokenizers by name, and how --tokenizer,
+--lang and a corpus's language choose one."""
 
 from __future__ import annotations
 

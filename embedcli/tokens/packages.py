@@ -1,4 +1,4 @@
-"""TODO"""
+"""Which tokenizer packages are installed, and the versions that go into the token cache key."""
 
 from __future__ import annotations
 

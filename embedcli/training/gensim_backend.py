@@ -1,4 +1,5 @@
-"""TODO"""
+"""Word2Vec and FastText through gensim in `corpus_file` mode, with an honest per-epoch loss
+(every worker thread's share, not gensim's cumulative counter)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """GloVe behind the shared `train`: vocabulary, co-occurrences, AdaGrad, then KeyedVectors.
 
-The numeric work is in `embedcli.training.glove`; this module turns a TrainConfig into calls to it and
-its result into the same TrainResult (gensim KeyedVectors with counts) that Word2Vec and
+The numeric work is in `embedcli.training.glove`; this module turns a TrainConfig into calls
+to it and its result into the same TrainResult (gensim KeyedVectors with counts) that Word2Vec and
 FastText produce, so every query, export and evaluation command works on GloVe models too."""
 
 from __future__ import annotations

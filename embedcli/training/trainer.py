@@ -1,4 +1,5 @@
-"""TODO"""
+"""One entry point for every algorithm: `train(tokens, config)` -> TrainResult, and the marker
+that tells a rerun that an earlier training run was interrupted."""
 
 from __future__ import annotations
 

@@ -1,1 +1,1 @@
-"""TODO"""
+"""Helpers every stage uses: atomic writes and locks, interrupts, resumable part files."""

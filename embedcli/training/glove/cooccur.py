@@ -1,4 +1,5 @@
-"""TODO"""
+"""GloVe's co-occurrence counts: streamed, memory-bounded, exact; hash tables per thread,
+sorted runs merged like a binary counter, mirrored at the end. See docs/glove.md."""
 
 from __future__ import annotations
 

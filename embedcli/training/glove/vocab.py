@@ -1,4 +1,5 @@
-"""TODO"""
+"""GloVe's vocabulary: words counted on the raw bytes of a token file by numba code (hashing
+and interning), most frequent first. See docs/glove.md."""
 
 from __future__ import annotations
 

@@ -24,6 +24,7 @@ import pytest
 
 from embedcli.cli.app import app
 from embedcli.tokens.runner import MAX_CHUNK_CHARS
+from tests.processes import assert_one_error_line, file_hashes, run_unprivileged
 
 KOREAN = ["정말 재미있는 영화", "배우 연기가 좋았다", "다시 보고 싶은 영화"]
 TSV = "id\tdocument\tlabel\n" + "".join(f"{i}\t{d}\t1\n" for i, d in enumerate(KOREAN))
@@ -135,15 +136,19 @@ def test_whitespace_only_file(runner, tmp_path, command):
     assert "has no documents: all 3 rows were skipped (3 empty document)" in line
 
 
-@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root reads any file")
-def test_unreadable_file(runner, tmp_path):
+def test_unreadable_file(tmp_path):
+    """chmod 000 for real, read by a process that file permissions apply to (as root, with
+    root's capabilities dropped: root would read any file)."""
     corpus = write(tmp_path / "locked.tsv", TSV)
+    before = file_hashes(tmp_path)
     corpus.chmod(0)
     try:
-        line = refuse(runner, tmp_path, "tokenize", corpus)
+        done = run_unprivileged(["tokenize", "--corpus", str(corpus)], cwd=tmp_path)
     finally:
         corpus.chmod(0o644)
+    line = assert_one_error_line(done.returncode, done.stdout, done.stderr)
     assert "is not readable: check its permissions" in line
+    assert file_hashes(tmp_path) == before  # no token file, no lock, nothing left
 
 
 @pytest.mark.parametrize("command", COMMANDS)

@@ -61,7 +61,11 @@ def only_line(stderr: str) -> str:
 
 
 @pytest.mark.okt
-def test_ctrl_c_mid_tokenization_keeps_done_documents_and_next_run_continues(tmp_path, nsmc_1k):
+def test_ctrl_c_mid_tokenization_keeps_done_documents_and_next_run_continues(tmp_path):
+    # Four times the other tests' reviews: on a busy machine two workers finished 600 of them
+    # between the first checkpoint and the signal, leaving nothing to interrupt.
+    nsmc_1k = tmp_path / "reviews.tsv"
+    nsmc_1k.write_text(nsmc_head(4 * NSMC_ROWS), encoding="utf-8")
     out = tmp_path / "tokens.txt"
     part = tmp_path / ".tokens.txt.part"
     checkpoint = tmp_path / ".tokens.txt.part.json"

@@ -100,10 +100,10 @@ def _exit_code(exc: BaseException) -> int | None:
             )
             return 1
         if exc.errno in _PLACE_ERRORS and exc.filename:
-            # Checked before the work; this is the net for a place that changed since.
+            # Places are checked before the work; this is the net for one that changed since.
             console.error(
-                f"Cannot write {exc.filename} ({exc.strerror}): check that its directory "
-                "exists and is writable, or choose another place."
+                f"Cannot use {exc.filename} ({exc.strerror}): check that it exists and that "
+                "its permissions allow what the command does, or choose another place."
             )
             return 1
     return None

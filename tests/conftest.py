@@ -91,16 +91,25 @@ TOY_VECTORS = {
 }
 
 
-def write_model_dir(path: Path, vectors: dict[str, list[float]] | None = None) -> Path:
-    """A model directory with hand-made vectors, as `train` would lay it out."""
+def keyed_vectors(vectors=None, counts: list[int] | None = None):
+    """gensim KeyedVectors holding hand-made vectors (a dict of word -> list, default the toy
+    vectors above), in the dict's order; `counts` sets each word's count."""
     from gensim.models import KeyedVectors
 
-    vectors = vectors or TOY_VECTORS
+    vectors = TOY_VECTORS if vectors is None else vectors
     words = list(vectors)
     kv = KeyedVectors(vector_size=len(next(iter(vectors.values()))))
     kv.add_vectors(words, np.array([vectors[w] for w in words], dtype=np.float32))
-    for rank, word in enumerate(words):
-        kv.set_vecattr(word, "count", 100 - rank)
+    for word, count in zip(words, counts or [], strict=False):
+        kv.set_vecattr(word, "count", count)
+    return kv
+
+
+def write_model_dir(path: Path, vectors: dict[str, list[float]] | None = None) -> Path:
+    """A model directory with hand-made vectors, as `train` would lay it out."""
+    vectors = vectors or TOY_VECTORS
+    kv = keyed_vectors(vectors, counts=[100 - rank for rank in range(len(vectors))])
+    words = list(vectors)
     path.mkdir(parents=True)
     kv.save(str(path / models.VECTORS_FILE))
     card = {

@@ -22,8 +22,6 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from tests.conftest import REPO
@@ -199,63 +197,6 @@ app(prog_name="embedcli", args=sys.argv[2:])
 def with_local_corpus(url: str) -> list[str]:
     """The command for Child(..., command=...) that serves `url` as the corpus "local"."""
     return [sys.executable, "-c", WITH_LOCAL_CORPUS, url]
-
-
-@dataclass
-class RangeServer:
-    """Serves `payload` at any path on 127.0.0.1, with an ETag, honouring Range and If-Range;
-    slowly (16 KB every 50 ms) while `slow` is set."""
-
-    payload: bytes
-    base: str = ""
-    slow: threading.Event = field(default_factory=threading.Event)
-    requests: list[dict[str, str]] = field(default_factory=list)
-
-    @property
-    def etag(self) -> str:
-        return '"' + hashlib.sha256(self.payload).hexdigest()[:16] + '"'
-
-    @contextmanager
-    def running(self) -> Iterator[RangeServer]:
-        state = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - the name http.server dispatches to
-                state.requests.append(dict(self.headers.items()))
-                payload, etag = state.payload, state.etag
-                start = 0
-                wanted = self.headers.get("Range", "")
-                if wanted.startswith("bytes=") and self.headers.get("If-Range", etag) == etag:
-                    start = int(wanted[len("bytes=") :].rstrip("-"))
-                body = payload[start:]
-                self.send_response(206 if start else 200)
-                if start:
-                    last = len(payload) - 1
-                    self.send_header("Content-Range", f"bytes {start}-{last}/{len(payload)}")
-                self.send_header("Content-Length", str(len(body)))
-                self.send_header("ETag", etag)
-                self.end_headers()
-                try:
-                    for i in range(0, len(body), 16_384):
-                        self.wfile.write(body[i : i + 16_384])
-                        if state.slow.is_set():
-                            time.sleep(0.05)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass
-
-            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-                pass
-
-        httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base = f"http://127.0.0.1:{httpd.server_address[1]}"
-        thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02})
-        thread.daemon = True
-        thread.start()
-        try:
-            yield self
-        finally:
-            httpd.shutdown()
-            httpd.server_close()
 
 
 def slow_first_square(n: int) -> int:

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-import functools
-import http.server
 import json
-import threading
 from pathlib import Path
 
 import pytest
@@ -14,6 +11,7 @@ import pytest
 from embedcli.cli.app import app
 from embedcli.corpora import registry as corpora_registry
 from tests.conftest import assert_nearest, nsmc_head
+from tests.local_http import LocalServer
 
 pytestmark = pytest.mark.okt
 
@@ -94,21 +92,13 @@ def test_impossible_options_stop_before_any_work(runner, tiny_nsmc, tmp_path):
 @pytest.fixture
 def served_nsmc(tmp_path, monkeypatch):
     """The registry's upstream NSMC entry pointed at a real HTTP server on 127.0.0.1."""
-    root = tmp_path / "www"
-    root.mkdir()
-    (root / "ratings.txt").write_text(nsmc_head(40), encoding="utf-8")
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
-    handler.log_message = lambda *args: None
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    entry = corpora_registry.REGISTRY["nsmc-upstream"]
-    url = f"http://127.0.0.1:{server.server_address[1]}/ratings.txt"
-    monkeypatch.setitem(
-        corpora_registry.REGISTRY, "nsmc-upstream", dataclasses.replace(entry, url=url)
-    )
-    monkeypatch.setenv("no_proxy", "127.0.0.1")
-    yield root
-    server.shutdown()
+    with LocalServer(tmp_path / "www").running() as server:
+        url = server.publish("ratings.txt", nsmc_head(40).encode("utf-8"))
+        entry = corpora_registry.REGISTRY["nsmc-upstream"]
+        monkeypatch.setitem(
+            corpora_registry.REGISTRY, "nsmc-upstream", dataclasses.replace(entry, url=url)
+        )
+        yield server.root
 
 
 def test_tokenize_downloads_a_named_corpus(runner, served_nsmc, tmp_path):

@@ -21,9 +21,9 @@ from embedcli.cli.app import app
 from embedcli.corpora.readers import iter_documents
 from embedcli.corpora.registry import resolve_corpus
 from tests.conftest import nsmc_head
+from tests.local_http import LocalServer
 from tests.processes import (
     Child,
-    RangeServer,
     english_text,
     hidden_leftovers,
     part_progress,
@@ -267,10 +267,9 @@ def test_disk_full_while_saving_a_model(tmp_path, runner):
 
 
 @pytest.fixture
-def server(monkeypatch) -> Iterator[RangeServer]:
-    for var in ("no_proxy", "NO_PROXY"):
-        monkeypatch.setenv(var, "127.0.0.1,localhost")
-    with RangeServer(english_text(50_000).encode()).running() as running:
+def server(tmp_path) -> Iterator[LocalServer]:
+    with LocalServer(tmp_path / "www").running() as running:
+        running.publish("corpus.txt", english_text(50_000).encode())
         yield running
 
 
@@ -279,7 +278,7 @@ def test_disk_full_while_downloading(tmp_path, server):
     child = Child(
         ["tokenize", "-c", "local"],
         cwd=tmp_path,
-        command=with_local_corpus(f"{server.base}/corpus.txt"),
+        command=with_local_corpus(server.url("ranged/corpus.txt")),
         preexec_fn=file_size_limit(100_000),
     )
     code, _, stderr = child.finish()

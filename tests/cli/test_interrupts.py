@@ -20,7 +20,6 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from embedcli.corpora.readers import iter_documents
@@ -31,10 +30,10 @@ from embedcli.tokens.options import default_options
 from embedcli.tokens.runner import CHUNK_SIZE
 from embedcli.util.atomic import sha256_file
 from embedcli.util.partfile import PartFile
-from tests.conftest import nsmc_head, write_model_dir
+from tests.conftest import keyed_vectors, nsmc_head, write_model_dir
+from tests.local_http import LocalServer
 from tests.processes import (
     Child,
-    RangeServer,
     english_text,
     hidden_leftovers,
     part_progress,
@@ -281,12 +280,9 @@ def test_a_save_stopped_halfway_leaves_no_model_under_the_final_name(tmp_path, s
 
 
 def test_a_save_that_fails_halfway_leaves_no_model_under_the_final_name(tmp_path):
-    from gensim.models import KeyedVectors
-
     from embedcli.store import model_dir as models
 
-    kv = KeyedVectors(vector_size=2)
-    kv.add_vectors(["a", "b"], np.array([[1.0, 0.0], [0.0, 1.0]], dtype=np.float32))
+    kv = keyed_vectors({"a": [1.0, 0.0], "b": [0.0, 1.0]})
     written = []
 
     def failing_full_model(directory: Path) -> str:
@@ -315,23 +311,22 @@ def test_a_save_that_fails_halfway_leaves_no_model_under_the_final_name(tmp_path
 
 
 @pytest.fixture
-def slow_server(monkeypatch) -> Iterator[RangeServer]:
-    for var in ("no_proxy", "NO_PROXY"):
-        monkeypatch.setenv(var, "127.0.0.1,localhost")
-    server = RangeServer(english_text(200_000, seed=1).encode())  # about 1.2 MB
+def slow_server(tmp_path) -> Iterator[LocalServer]:
+    server = LocalServer(tmp_path / "www")
     server.slow.set()
     with server.running():
+        server.publish("corpus.txt", english_text(200_000, seed=1).encode())  # about 1.2 MB
         yield server
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["sigint", "sigterm"])
 def test_interrupted_download_resumes_with_a_range_request(tmp_path, slow_server, signum):
-    url = f"{slow_server.base}/corpus.txt"
+    url = slow_server.url("ranged/corpus.txt")
     folder = tmp_path / "cache" / "downloads" / "local"
     part = folder / ".corpus.txt.part"
     args = ["tokenize", "-c", "local", "-o", str(tmp_path / "tokens.txt"), "-w", "1"]
     command = with_local_corpus(url)
-    payload = slow_server.payload
+    payload = (slow_server.root / "corpus.txt").read_bytes()
     child = Child(args, cwd=tmp_path, command=command)
     child.wait_until(lambda: part.is_file() and part.stat().st_size > 100_000, "100 KB")
 
@@ -354,8 +349,9 @@ def test_interrupted_download_resumes_with_a_range_request(tmp_path, slow_server
     code, stdout, stderr = again.finish(60)
     assert code == 0, stderr
     assert f"Resuming the download at {kept:,} of {len(payload):,} bytes." in stderr
-    assert slow_server.requests[-1]["Range"] == f"bytes={kept}-"
-    assert slow_server.requests[-1]["If-Range"] == slow_server.etag
+    headers = slow_server.requests[-1][1]
+    assert headers["Range"] == f"bytes={kept}-"
+    assert headers["If-Range"] == slow_server.etag(payload)
     assert (folder / "corpus.txt").read_bytes() == payload
     assert hidden_leftovers(folder) == []
     assert stdout.strip() == str(tmp_path / "tokens.txt")

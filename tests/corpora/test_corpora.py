@@ -14,6 +14,7 @@ from embedcli.corpora.readers import iter_documents
 from embedcli.corpora.registry import resolve_corpus
 from embedcli.corpora.source import ReadStats
 from embedcli.errors import CorpusError
+from tests.local_http import LocalServer
 
 
 def read(path, **kwargs):
@@ -400,7 +401,8 @@ def test_text8_downloads_and_is_read_in_blocks(tmp_path, monkeypatch):
     with zipfile.ZipFile(served / "text8.zip", "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("text8", " " + " ".join(words))
     size = (served / "text8.zip").stat().st_size
-    with http_server(served) as base:
+    with LocalServer(served).running() as server:
+        base = server.url("files")
         entry = corpora_registry.REGISTRY["text8"]
         assert entry.url.endswith("/text8.zip") and entry.size == 31_344_016
         monkeypatch.setitem(
@@ -419,37 +421,3 @@ def test_text8_downloads_and_is_read_in_blocks(tmp_path, monkeypatch):
         with pytest.raises(CorpusError, match=f"has {size:,} bytes, not the 31,344,016"):
             resolve_corpus("text8")
         assert not source.path.exists()
-
-
-def http_server(root):
-    """A real HTTP server on 127.0.0.1 serving `root`, as a context manager giving its URL."""
-    import contextlib
-    import functools
-    import os
-    import threading
-    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
-
-    class Quiet(SimpleHTTPRequestHandler):
-        def log_message(self, format, *args):  # noqa: A002
-            pass
-
-    @contextlib.contextmanager
-    def serving():
-        handler = functools.partial(Quiet, directory=str(root))
-        server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        old = {k: os.environ.get(k) for k in ("no_proxy", "NO_PROXY")}
-        os.environ["no_proxy"] = os.environ["NO_PROXY"] = "127.0.0.1,localhost"
-        try:
-            yield f"http://127.0.0.1:{server.server_address[1]}"
-        finally:
-            for key, value in old.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
-            server.shutdown()
-            server.server_close()
-
-    return serving()

@@ -5,10 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import socket
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -16,83 +13,10 @@ import pytest
 from embedcli import __version__
 from embedcli.corpora.download import CHUNK_SIZE, cache_path, fetch
 from embedcli.errors import DownloadError
+from tests.local_http import LocalServer
 
 # A bit more than two chunks, so progress is reported several times.
 PAYLOAD = bytes(range(256)) * (CHUNK_SIZE * 2 // 256) + b"tail of the corpus\n"
-
-
-@dataclass
-class Server:
-    """What the test server serves and what it was asked."""
-
-    root: Path
-    base: str = ""
-    requests: list[tuple[str, dict[str, str]]] = field(default_factory=list)
-    release: threading.Event = field(default_factory=threading.Event)
-
-    def url(self, path: str) -> str:
-        return f"{self.base}/{path.lstrip('/')}"
-
-    def publish(self, name: str, data: bytes = PAYLOAD) -> str:
-        (self.root / name).write_bytes(data)
-        return self.url(f"files/{name}")
-
-    def count(self, path: str) -> int:
-        return sum(1 for requested, _ in self.requests if requested == path)
-
-
-def _make_handler(server: Server) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        """/files/<name>: the file; /truncated/<name>: half of it, announcing all of it plus
-        some; /nolength/<name>: the file without Content-Length; /ranged/<name>: the file
-        with an ETag, honouring Range and If-Range; /slow: nothing, until the test ends;
-        anything else: 404."""
-
-        def do_GET(self) -> None:  # noqa: N802 - the name http.server dispatches to
-            server.requests.append((self.path, dict(self.headers.items())))
-            kind, _, name = self.path.lstrip("/").partition("/")
-            source = server.root / name
-            if kind == "slow":
-                server.release.wait(5)
-                return
-            if kind not in ("files", "truncated", "nolength", "ranged") or not source.is_file():
-                self.send_error(404, "Not Found")
-                return
-            data = source.read_bytes()
-            if kind == "ranged":
-                self._ranged(data)
-                return
-            self.send_response(200)
-            self.send_header("Content-Type", "application/octet-stream")
-            if kind == "files":
-                self.send_header("Content-Length", str(len(data)))
-            elif kind == "truncated":
-                self.send_header("Content-Length", str(len(data) + 1000))
-                data = data[: len(data) // 2]
-            self.end_headers()
-            self.wfile.write(data)
-
-        def _ranged(self, data: bytes) -> None:
-            etag = f'"{_sha(data)[:16]}"'
-            wanted = self.headers.get("Range", "")
-            start = 0
-            if wanted.startswith("bytes=") and self.headers.get("If-Range", etag) == etag:
-                start = int(wanted[len("bytes=") :].rstrip("-"))
-            if start >= len(data) > 0:
-                self.send_error(416, "Range Not Satisfiable")
-                return
-            self.send_response(206 if start else 200)
-            if start:
-                self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
-            self.send_header("Content-Length", str(len(data) - start))
-            self.send_header("ETag", etag)
-            self.end_headers()
-            self.wfile.write(data[start:])
-
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-            pass
-
-    return Handler
 
 
 @pytest.fixture(autouse=True)
@@ -103,22 +27,9 @@ def _no_proxy_for_localhost(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
-    root = tmp_path / "served"
-    root.mkdir()
-    state = Server(root=root)
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(state))
-    state.base = f"http://127.0.0.1:{httpd.server_address[1]}"
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02})
-    thread.daemon = True
-    thread.start()
-    try:
-        yield state
-    finally:
-        state.release.set()
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(2)
+def server(tmp_path: Path) -> Iterator[LocalServer]:
+    with LocalServer(tmp_path / "served").running() as running:
+        yield running
 
 
 @pytest.fixture
@@ -138,8 +49,8 @@ def _leftovers(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if p.name.startswith("."))
 
 
-def test_download_lands_in_the_cache_with_progress(server: Server, cache: Path) -> None:
-    url = server.publish("ratings.txt")
+def test_download_lands_in_the_cache_with_progress(server: LocalServer, cache: Path) -> None:
+    url = server.publish("ratings.txt", PAYLOAD)
     seen: list[tuple[int, int | None]] = []
 
     path = fetch(
@@ -158,8 +69,8 @@ def test_download_lands_in_the_cache_with_progress(server: Server, cache: Path) 
     assert headers["User-Agent"] == f"embedcli/{__version__}"
 
 
-def test_second_fetch_is_served_from_the_cache(server: Server, cache: Path) -> None:
-    url = server.publish("ratings.txt")
+def test_second_fetch_is_served_from_the_cache(server: LocalServer, cache: Path) -> None:
+    url = server.publish("ratings.txt", PAYLOAD)
     first = fetch(url, name="corpus")
     calls: list[tuple[int, int | None]] = []
 
@@ -171,7 +82,7 @@ def test_second_fetch_is_served_from_the_cache(server: Server, cache: Path) -> N
 
 
 def test_same_basename_under_different_names_does_not_collide(
-    server: Server, tmp_path: Path
+    server: LocalServer, tmp_path: Path
 ) -> None:
     url_a = server.publish("ratings.txt", b"a\n")
     (server.root / "other").mkdir()
@@ -198,8 +109,8 @@ def test_name_cannot_escape_the_cache_and_no_name_uses_the_url(tmp_path: Path) -
     assert cache_path("http://example.org/", cache_dir=base).name == "download"
 
 
-def test_matching_checksum_is_accepted_and_recorded(server: Server, tmp_path: Path) -> None:
-    url = server.publish("ratings.txt")
+def test_matching_checksum_is_accepted_and_recorded(server: LocalServer, tmp_path: Path) -> None:
+    url = server.publish("ratings.txt", PAYLOAD)
 
     path = fetch(url, sha256=_sha(PAYLOAD).upper(), name="pinned", cache_dir=tmp_path / "c")
     again = fetch(url, sha256=_sha(PAYLOAD), name="pinned", cache_dir=tmp_path / "c")
@@ -211,8 +122,8 @@ def test_matching_checksum_is_accepted_and_recorded(server: Server, tmp_path: Pa
     assert server.count("/files/ratings.txt") == 1
 
 
-def test_checksum_mismatch_deletes_the_download(server: Server, tmp_path: Path) -> None:
-    url = server.publish("ratings.txt")
+def test_checksum_mismatch_deletes_the_download(server: LocalServer, tmp_path: Path) -> None:
+    url = server.publish("ratings.txt", PAYLOAD)
     wrong = "0" * 64
 
     with pytest.raises(DownloadError) as caught:
@@ -228,9 +139,9 @@ def test_checksum_mismatch_deletes_the_download(server: Server, tmp_path: Path) 
 
 
 def test_cached_file_not_matching_the_pinned_checksum_is_replaced(
-    server: Server, tmp_path: Path
+    server: LocalServer, tmp_path: Path
 ) -> None:
-    url = server.publish("ratings.txt")
+    url = server.publish("ratings.txt", PAYLOAD)
     path = fetch(url, sha256=_sha(PAYLOAD), name="pinned", cache_dir=tmp_path / "c")
     path.write_bytes(b"damaged")
 
@@ -240,8 +151,8 @@ def test_cached_file_not_matching_the_pinned_checksum_is_replaced(
     assert server.count("/files/ratings.txt") == 2
 
 
-def test_first_download_is_recorded_in_a_sidecar(server: Server, cache: Path) -> None:
-    url = server.publish("ratings.txt")
+def test_first_download_is_recorded_in_a_sidecar(server: LocalServer, cache: Path) -> None:
+    url = server.publish("ratings.txt", PAYLOAD)
 
     path = fetch(url, name="tofu")
 
@@ -259,8 +170,8 @@ def test_first_download_is_recorded_in_a_sidecar(server: Server, cache: Path) ->
         pytest.param(lambda data: b"X" + data[1:], id="same-size"),
     ],
 )
-def test_damaged_cached_file_is_downloaded_again(server: Server, cache: Path, damage) -> None:
-    url = server.publish("ratings.txt")
+def test_damaged_cached_file_is_downloaded_again(server: LocalServer, cache: Path, damage) -> None:
+    url = server.publish("ratings.txt", PAYLOAD)
     path = fetch(url, name="tofu")
     path.write_bytes(damage(PAYLOAD))
 
@@ -271,9 +182,9 @@ def test_damaged_cached_file_is_downloaded_again(server: Server, cache: Path, da
 
 
 def test_cached_file_without_sidecar_or_for_another_url_is_downloaded_again(
-    server: Server, cache: Path
+    server: LocalServer, cache: Path
 ) -> None:
-    url = server.publish("ratings.txt")
+    url = server.publish("ratings.txt", PAYLOAD)
     path = fetch(url, name="tofu")
     path.with_name("ratings.txt.meta.json").unlink()
 
@@ -286,7 +197,7 @@ def test_cached_file_without_sidecar_or_for_another_url_is_downloaded_again(
     assert path.read_bytes() == b"new upstream\n"
 
 
-def test_http_404_is_a_download_error(server: Server, tmp_path: Path) -> None:
+def test_http_404_is_a_download_error(server: LocalServer, tmp_path: Path) -> None:
     url = server.url("files/missing.txt")
 
     with pytest.raises(DownloadError) as caught:
@@ -299,8 +210,8 @@ def test_http_404_is_a_download_error(server: Server, tmp_path: Path) -> None:
     assert not (tmp_path / "c" / "gone").exists()  # not even an empty folder
 
 
-def test_truncated_body_is_a_download_error(server: Server, tmp_path: Path) -> None:
-    server.publish("ratings.txt")
+def test_truncated_body_is_a_download_error(server: LocalServer, tmp_path: Path) -> None:
+    server.publish("ratings.txt", PAYLOAD)
     url = server.url("truncated/ratings.txt")
 
     with pytest.raises(DownloadError) as caught:
@@ -313,8 +224,10 @@ def test_truncated_body_is_a_download_error(server: Server, tmp_path: Path) -> N
     assert _leftovers(folder) == []
 
 
-def test_body_without_content_length_reports_unknown_total(server: Server, tmp_path: Path) -> None:
-    server.publish("ratings.txt")
+def test_body_without_content_length_reports_unknown_total(
+    server: LocalServer, tmp_path: Path
+) -> None:
+    server.publish("ratings.txt", PAYLOAD)
     seen: list[tuple[int, int | None]] = []
 
     path = fetch(
@@ -342,7 +255,7 @@ def test_connection_refused_is_a_download_error(tmp_path: Path) -> None:
     assert not (tmp_path / "c" / "offline").exists()
 
 
-def test_timeout_is_a_download_error(server: Server, tmp_path: Path) -> None:
+def test_timeout_is_a_download_error(server: LocalServer, tmp_path: Path) -> None:
     with pytest.raises(DownloadError) as caught:
         fetch(server.url("slow/x.txt"), name="slow", cache_dir=tmp_path / "c", timeout=0.2)
 
@@ -350,8 +263,8 @@ def test_timeout_is_a_download_error(server: Server, tmp_path: Path) -> None:
     assert "0.2 s" in message and "--corpus PATH" in message
 
 
-def test_interrupted_download_leaves_no_file(server: Server, tmp_path: Path) -> None:
-    url = server.publish("ratings.txt")
+def test_interrupted_download_leaves_no_file(server: LocalServer, tmp_path: Path) -> None:
+    url = server.publish("ratings.txt", PAYLOAD)
 
     def interrupt(done: int, total: int | None) -> None:
         if done > 0:
@@ -367,8 +280,8 @@ def test_interrupted_download_leaves_no_file(server: Server, tmp_path: Path) -> 
     assert fetch(url, name="stopped", cache_dir=tmp_path / "c").read_bytes() == PAYLOAD
 
 
-def test_unwritable_cache_is_a_download_error(server: Server, tmp_path: Path) -> None:
-    url = server.publish("ratings.txt")
+def test_unwritable_cache_is_a_download_error(server: LocalServer, tmp_path: Path) -> None:
+    url = server.publish("ratings.txt", PAYLOAD)
     blocker = tmp_path / "not-a-dir"
     blocker.write_text("a file where the cache folder should be")
 
@@ -387,9 +300,9 @@ def _interrupt_after_first_chunk(done: int, total: int | None) -> None:
 
 
 def test_interrupted_download_is_resumed_with_a_range_request(
-    server: Server, tmp_path: Path
+    server: LocalServer, tmp_path: Path
 ) -> None:
-    server.publish("ratings.txt")
+    server.publish("ratings.txt", PAYLOAD)
     url = server.url("ranged/ratings.txt")
     folder = tmp_path / "c" / "resumable"
 
@@ -426,9 +339,9 @@ def test_interrupted_download_is_resumed_with_a_range_request(
 
 
 def test_file_changed_upstream_since_the_interruption_is_downloaded_whole(
-    server: Server, tmp_path: Path
+    server: LocalServer, tmp_path: Path
 ) -> None:
-    server.publish("ratings.txt")
+    server.publish("ratings.txt", PAYLOAD)
     url = server.url("ranged/ratings.txt")
     with pytest.raises(KeyboardInterrupt):
         fetch(
@@ -444,10 +357,12 @@ def test_file_changed_upstream_since_the_interruption_is_downloaded_whole(
     assert _leftovers(path.parent) == []
 
 
-def test_pinned_download_is_resumed_even_without_a_version(server: Server, tmp_path: Path) -> None:
+def test_pinned_download_is_resumed_even_without_a_version(
+    server: LocalServer, tmp_path: Path
+) -> None:
     # /files/ sends no ETag or Last-Modified and ignores Range; the pinned checksum makes a
     # resume safe to try, and the server's 200 makes it start over.
-    url = server.publish("ratings.txt")
+    url = server.publish("ratings.txt", PAYLOAD)
     with pytest.raises(KeyboardInterrupt):
         fetch(
             url,
@@ -466,8 +381,8 @@ def test_pinned_download_is_resumed_even_without_a_version(server: Server, tmp_p
     assert _leftovers(path.parent) == []
 
 
-def test_kept_part_longer_than_the_file_starts_over(server: Server, tmp_path: Path) -> None:
-    server.publish("ratings.txt")
+def test_kept_part_longer_than_the_file_starts_over(server: LocalServer, tmp_path: Path) -> None:
+    server.publish("ratings.txt", PAYLOAD)
     url = server.url("ranged/ratings.txt")
     with pytest.raises(KeyboardInterrupt):
         fetch(

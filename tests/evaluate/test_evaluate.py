@@ -15,7 +15,7 @@ from embedcli.evaluate import scoring as eval_scoring
 from embedcli.evaluate import testsets as eval_testsets
 from embedcli.store import model_dir as models
 from embedcli.tokens.options import TOKENIZERS, default_options
-from tests.conftest import REPO, write_model_dir
+from tests.conftest import REPO, keyed_vectors, write_model_dir
 
 # Unit axes: 0 male, 1 female, 2 royal, 3 common, 4 fruit, 5 young. Every word but princess
 # has norm sqrt(2), so king - man + woman is exactly queen. The order is the frequency order:
@@ -44,14 +44,6 @@ man man woman woman
 """
 # semantic-royalty: right, right, wrong (queen beats princess), OOV (duke).
 # gram-young: right, wrong (girl - boy + man is woman), degenerate.
-
-
-def keyed_vectors(vectors: dict[str, list[float]]):
-    from gensim.models import KeyedVectors
-
-    kv = KeyedVectors(vector_size=len(next(iter(vectors.values()))))
-    kv.add_vectors(list(vectors), np.array(list(vectors.values()), dtype=np.float32))
-    return kv
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from embedcli.export import (
     export_projector,
     projector_label,
 )
+from tests.conftest import keyed_vectors
 
 # --- Python mirrors of the Projector's readers -----------------------------------------------
 # From tensorflow/tensorboard, tensorboard/plugins/projector/vz_projector/data-provider.ts:
@@ -154,14 +155,12 @@ KOREAN = ["최민식", "영화", "배우", "연기", "감동", "송강호"]
 
 
 def make_kv(words: list[str], dims: int = 4, counts: list[int] | None = None) -> KeyedVectors:
-    kv = KeyedVectors(vector_size=dims)
+    """Random vectors whose magnitudes span ten orders, so number formatting is exercised."""
     rng = np.random.default_rng(7)
     vectors = rng.normal(size=(len(words), dims)) * 10.0 ** rng.integers(-6, 4, (len(words), 1))
-    kv.add_vectors(words, vectors.astype(np.float32))
     if counts is not None:
-        for word, count in zip(words, counts, strict=True):
-            kv.set_vecattr(word, "count", count)
-    return kv
+        assert len(counts) == len(words)
+    return keyed_vectors(dict(zip(words, vectors.tolist(), strict=True)), counts)
 
 
 def snapshot(directory: Path) -> dict[str, bytes]:

@@ -18,7 +18,7 @@ import pytest
 
 from embedcli.cli.app import app
 from embedcli.store import model_dir as models
-from tests.conftest import TOY_VECTORS, assert_one_error, write_model_dir
+from tests.conftest import TOY_VECTORS, assert_one_error, keyed_vectors, write_model_dir
 
 WORDS = list(TOY_VECTORS)
 MATRIX = np.array([TOY_VECTORS[w] for w in WORDS], dtype=np.float32)
@@ -47,11 +47,7 @@ def run_everywhere(runner, tmp_path, path, *needles):
 
 
 def kv_of_toy():
-    from gensim.models import KeyedVectors
-
-    kv = KeyedVectors(vector_size=MATRIX.shape[1])
-    kv.add_vectors(WORDS, MATRIX)
-    return kv
+    return keyed_vectors(TOY_VECTORS)
 
 
 def write_word2vec_text(path):

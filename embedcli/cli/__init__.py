@@ -1,12 +1,17 @@
-"""The command line: a Typer app whose commands each parse options, call the API, render."""
+"""The command line: a Typer app whose commands each parse options, call the API, render.
 
-from embedcli.cli import (  # noqa: F401  (importing the modules registers their commands)
-    evaluate_commands,
-    export_commands,
-    info_commands,
-    query_commands,
-    train_commands,
-)
+Importing a command module registers its commands; `--help` lists them in this order, the
+pipeline's: corpus -> tokens -> model -> queries -> export -> what is available -> evaluation.
+"""
+
+# isort: off
+from embedcli.cli import train_commands  # noqa: F401  tokenize, train
+from embedcli.cli import query_commands  # noqa: F401  similar, analogy, vector
+from embedcli.cli import export_commands  # noqa: F401  export-tsv
+from embedcli.cli import info_commands  # noqa: F401  corpora, tokenizers
+from embedcli.cli import evaluate_commands  # noqa: F401  evaluate
 from embedcli.cli.app import app
+
+# isort: on
 
 __all__ = ["app"]

@@ -243,7 +243,7 @@ def memory_parts(config: TrainConfig, words: int, nonzeros: int = 0) -> dict[str
 
 def check_memory(config: TrainConfig, words: int, nonzeros: int = 0) -> None:
     """Refuse, before allocating, a run that needs more memory than is available."""
-    from embedcli.memory import check_fits
+    from embedcli.util.memory import check_fits
 
     remedy = {
         "word2vec": "Lower --vector-size (100-300 is usual) or raise --min-count.",

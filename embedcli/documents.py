@@ -235,8 +235,7 @@ def _counts(kv) -> np.ndarray:
     counts = getattr(kv, "expandos", {}).get("count")
     if counts is None or len(counts) != len(kv.index_to_key):
         raise ModelError(
-            "The model stores no word counts, and SIF weights come from them: use --weighting "
-            "mean."
+            "The model stores no word counts, and SIF weights come from them: use --weighting mean."
         )
     return np.asarray(counts, dtype=np.float64)
 
@@ -535,12 +534,9 @@ def _store(stored, weighting, options, documents, embedded, unit, seconds) -> Pa
         )
         entries = meta.get("weightings", {}) if same else {}
         files = {"file": f"{weighting}.npy", "index": f"{weighting}.unit.npy"}
-        with atomic_file(directory / files["file"], force=True) as tmp:
-            with open(tmp, "wb") as handle:
-                np.save(handle, embedded.vectors)
-        with atomic_file(directory / files["index"], force=True) as tmp:
-            with open(tmp, "wb") as handle:
-                np.save(handle, unit.astype(np.float32))
+        for name, matrix in ((files["file"], embedded.vectors), (files["index"], unit)):
+            with atomic_file(directory / name, force=True) as tmp, open(tmp, "wb") as handle:
+                np.save(handle, np.asarray(matrix, dtype=np.float32))
         with atomic_file(directory / TABLE_FILE, force=True) as tmp:
             labels = documents.labels or [""] * len(documents.ids)
             with open(tmp, "w", encoding="utf-8") as handle:
@@ -548,7 +544,9 @@ def _store(stored, weighting, options, documents, embedded, unit, seconds) -> Pa
                 for row, (doc_id, label, count, text) in enumerate(
                     zip(documents.ids, labels, embedded.known, documents.texts, strict=True)
                 ):
-                    handle.write(f"{row}\t{_cell(doc_id)}\t{_cell(label)}\t{count}\t{_cell(text)}\n")
+                    handle.write(
+                        f"{row}\t{_cell(doc_id)}\t{_cell(label)}\t{count}\t{_cell(text)}\n"
+                    )
         entries[weighting] = dict(
             files,
             a=SIF_A if weighting == "sif" else None,
@@ -685,6 +683,7 @@ TEXT_LIMIT = 100  # characters of a document shown as its label in the Projector
 def export_docs(docs: DocVectors, out_dir: Path, *, model_name: str, force: bool = False):
     """tensor.tsv (document vectors), metadata.tsv (`text<TAB>label` with a header) and the
     Projector configs; documents without a known token are left out."""
+    from embedcli.errors import OutputExistsError
     from embedcli.export import (
         CONFIG_JSON_FILE,
         CONFIG_PBTXT_FILE,
@@ -697,7 +696,6 @@ def export_docs(docs: DocVectors, out_dir: Path, *, model_name: str, force: bool
         _write_tensor,
         projector_label,
     )
-    from embedcli.errors import OutputExistsError
     from embedcli.util.atomic import atomic_file, check_writable, list_names
 
     rows = np.flatnonzero(docs.known > 0)

@@ -1,6 +1,7 @@
 """The command line: a Typer app whose commands each parse options, call the API, render."""
 
 from embedcli.cli import (  # noqa: F401  (importing the modules registers their commands)
+    document_commands,
     evaluate_commands,
     export_commands,
     info_commands,

@@ -354,6 +354,19 @@ def docs_dir(stored) -> Path:
     return stored.path / DOCS_DIR
 
 
+def _corpus_sha(stored) -> str | None:
+    """The checksum of the model's corpus: its card's, else the file's."""
+    from embedcli.util.atomic import sha256_file
+
+    corpus = stored.card.get("corpus") or {}
+    if corpus.get("sha256"):
+        return corpus["sha256"]
+    try:
+        return sha256_file(Path(corpus["path"]))
+    except (KeyError, TypeError, OSError):
+        return None
+
+
 def _model_identity(stored) -> dict:
     return {
         "created_at": stored.card.get("created_at"),
@@ -458,12 +471,11 @@ def _load_stored(stored, weighting: str, options, label_column: str | None) -> D
     meta = _read_meta(directory)
     if meta is None:
         return None
-    corpus = stored.card.get("corpus") or {}
     entry = meta.get("weightings", {}).get(weighting)
     current = (
         entry is not None
         and meta.get("model") == _model_identity(stored)
-        and meta.get("corpus_sha256") == corpus.get("sha256")
+        and meta.get("corpus_sha256") == _corpus_sha(stored)
         and meta.get("options_fingerprint") == options.fingerprint()
         and (label_column is None or meta.get("label_column") == label_column)
     )
@@ -525,10 +537,9 @@ def _store(stored, weighting, options, documents, embedded, unit, seconds) -> Pa
     with output_lock(directory, "document vectors directory", "--model"):
         directory.mkdir(exist_ok=True)
         meta = _read_meta(directory) or {}
-        corpus = stored.card.get("corpus") or {}
         same = (
             meta.get("model") == _model_identity(stored)
-            and meta.get("corpus_sha256") == corpus.get("sha256")
+            and meta.get("corpus_sha256") == documents.source_sha256
             and meta.get("options_fingerprint") == options.fingerprint()
             and meta.get("label_column") == documents.label_column
         )
@@ -560,7 +571,7 @@ def _store(stored, weighting, options, documents, embedded, unit, seconds) -> Pa
             "format": DOCS_FORMAT,
             "model": _model_identity(stored),
             "corpus_name": documents.source.name,
-            "corpus_sha256": corpus.get("sha256") or documents.source_sha256,
+            "corpus_sha256": documents.source_sha256,
             "options_fingerprint": options.fingerprint(),
             "tokens_file": str(documents.tokens_path),
             "label_column": documents.label_column,

@@ -123,14 +123,17 @@ def test_doc_vectors_stored_memory_mappable_and_reused(runner, doc_model):
 def test_similar_docs_finds_the_exact_duplicate_first(runner, doc_model, weighting):
     _, rows = doc_model
     by_id = runner.invoke(
-        app, ["similar-docs", "--id", "1003", "--weighting", weighting, "--format", "json"]
-    )
+        app,
+        ["similar-docs", "--id", "1003", "--weighting", weighting, "--format", "json",
+         "--topn", "100"],
+    )  # fmt: skip
     assert by_id.exit_code == 0, by_id.output
     found = json.loads(by_id.stdout)
     first = found["results"][0]
     assert first["id"] == "2000" and first["score"] == pytest.approx(1.0, abs=1e-5)
     ids = [r["id"] for r in found["results"]]
     assert "1003" not in ids and "2001" not in ids  # not itself, never the unknown one
+    assert len(ids) == len(rows) - 2
     assert found["unranked_documents"] == 1
 
     text = runner.invoke(

@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 Status = Callable[[str], None]
 Progress = Callable[[str, int, "int | None"], None]
 
+EVALUATION_TASKS = ("words", "sentiment")
+
 LOSS_NOTES = {
     "word2vec": "per-epoch loss summed over worker threads (not gensim's cumulative counter)",
     "fasttext": "gensim computes no training loss for FastText; none is reported",
@@ -551,17 +553,32 @@ class Model:
     def evaluate(
         self,
         *,
+        task: str = "words",
         analogies: Sequence[str | Path] | None = None,
         similarity: Sequence[str | Path] | None = None,
         restrict_vocab: int = 30_000,
         lang: str | None = None,
+        corpus: str | Path | None = None,
+        label_column: str | None = None,
+        weightings: Sequence[str] = ("mean", "sif"),
+        seed: int = 0,
         save: bool = False,
         on_status: Status | None = None,
+        on_progress: Progress | None = None,
     ):
-        """Scores on word analogies and word similarity (the model language's sets by default).
+        """Scores on word analogies and word similarity (the model language's sets by default),
+        or with `task="sentiment"` the accuracy and F1 of a logistic regression on document
+        vectors beside a TF-IDF baseline (the model's corpus and its `label` column by default;
+        see `embedcli.evaluate.sentiment`).
 
         With `save=True` the result is also written into the model's model.json.
         """
+        if task not in EVALUATION_TASKS:
+            from embedcli.errors import OptionsError
+
+            raise OptionsError(
+                f"Unknown task {task!r}: choose one of {', '.join(EVALUATION_TASKS)}."
+            )
         from embedcli.evaluate.scoring import evaluate_model
         from embedcli.store.model_dir import update_card
         from embedcli.util.atomic import output_lock
@@ -578,6 +595,16 @@ class Model:
             how = "Leave out --save, or make the model directory writable."
             check_can_create(self.path, "model directory", how)  # its lock goes next to it
             check_can_create(self.path / CARD_FILE, "model card", how)
+        if task == "sentiment":
+            return self._evaluate_sentiment(
+                corpus=corpus,
+                label_column=label_column,
+                weightings=weightings,
+                seed=seed,
+                save=save,
+                on_status=on_status,
+                on_progress=on_progress,
+            )
         result = evaluate_model(
             self._stored,
             analogies=[Path(p) for p in analogies] if analogies else None,
@@ -599,3 +626,122 @@ class Model:
                 )
             _say(on_status, f"Saved the evaluation into {card_path}")
         return result
+
+    # documents (embedcli.documents, embedcli.evaluate.sentiment)
+    def doc_vectors(
+        self,
+        weighting: str = "mean",
+        *,
+        corpus: str | Path | None = None,
+        label_column: str | None = None,
+        force: bool = False,
+        workers: int | None = None,
+        on_status: Status | None = None,
+        on_progress: Progress | None = None,
+    ):
+        """One vector per document (`mean` or `sif`), tokenized as the model's corpus was.
+
+        The model's own corpus by default: its vectors are stored in `<model>/docs/` and
+        reused while current (`force=True` builds them again). Another `corpus` (a name or a
+        file) is embedded without storing. The result's `vectors` is a float32 matrix (memory-
+        mapped when stored), `known` the known tokens per document (0: no vector, never
+        ranked), `ids`, `texts` and `labels` its rows.
+        """
+        from embedcli.documents import doc_vectors
+
+        source = self._corpus(corpus, on_status, on_progress)
+        return doc_vectors(
+            self._stored,
+            weighting,
+            corpus=source,
+            label_column=label_column,
+            force=force,
+            workers=workers,
+            on_status=on_status,
+            on_progress=on_progress,
+        )
+
+    def similar_docs(
+        self,
+        text: str | None = None,
+        *,
+        id: str | int | None = None,  # noqa: A002  (the CLI's --id)
+        topn: int = 10,
+        weighting: str = "mean",
+        on_status: Status | None = None,
+        on_progress: Progress | None = None,
+    ):
+        """The `topn` documents of the model's corpus nearest by cosine to `text` (tokenized
+        as the corpus was) or to the document with id `id`; the index is built once and kept
+        in the model directory."""
+        from embedcli.documents import check_weighting, similar_docs
+
+        check_weighting(weighting)
+        if (text is None) == (id is None):
+            from embedcli.errors import OptionsError
+
+            raise OptionsError("Give either a TEXT or --id N, not both and not neither.")
+        if topn < 1:
+            from embedcli.errors import OptionsError
+
+            raise OptionsError(f"--topn {topn} shows nothing: give 1 or more.")
+        docs = self.doc_vectors(weighting, on_status=on_status, on_progress=on_progress)
+        return similar_docs(
+            self._stored, docs, text=text, doc_id=None if id is None else str(id), topn=topn
+        )
+
+    def _corpus(self, corpus, on_status, on_progress):
+        if corpus is None:
+            return None
+        return resolve(corpus, on_status=on_status, on_progress=on_progress)
+
+    def _evaluate_sentiment(
+        self, *, corpus, label_column, weightings, seed, save, on_status, on_progress
+    ):
+        from embedcli.evaluate.sentiment import evaluate_sentiment
+        from embedcli.store.model_dir import update_card
+        from embedcli.util.atomic import output_lock
+
+        result = evaluate_sentiment(
+            self._stored,
+            corpus=self._corpus(corpus, on_status, on_progress),
+            label_column=label_column,
+            weightings=tuple(weightings),
+            seed=seed,
+            on_status=on_status,
+            on_progress=on_progress,
+        )
+        if save:
+            with output_lock(self.path, "model directory", "model"):
+                card_path = update_card(
+                    self._stored,
+                    "sentiment",
+                    dict(
+                        result.to_dict(),
+                        evaluated_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                        embedcli_version=__version__,
+                    ),
+                )
+            _say(on_status, f"Saved the sentiment scores into {card_path}")
+        return result
+
+    def export_docs_tsv(
+        self,
+        output_dir: str | Path | None = None,
+        *,
+        weighting: str = "mean",
+        force: bool = False,
+        on_status: Status | None = None,
+        on_progress: Progress | None = None,
+    ):
+        """The document vectors of the model's corpus for the Projector (default
+        ./<name>-docs-projector): metadata.tsv has a `text<TAB>label` header."""
+        from embedcli.documents import export_docs
+        from embedcli.export import check_export_place
+        from embedcli.util.atomic import output_lock
+
+        target = Path(output_dir) if output_dir else Path(f"{self.name}-docs-projector")
+        check_export_place(target)
+        docs = self.doc_vectors(weighting, on_status=on_status, on_progress=on_progress)
+        with output_lock(target, "export directory", "--output-dir"):
+            return export_docs(docs, target, model_name=self.name, force=force)

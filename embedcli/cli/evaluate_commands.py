@@ -75,6 +75,34 @@ def evaluate(
             "questions-words, WordSim-353, SimLex-999) instead of the model's language.",
         ),
     ] = None,
+    task: Annotated[
+        str,
+        typer.Option(
+            "--task",
+            help="words: analogies and word similarity; sentiment: logistic regression on "
+            "document vectors (mean and SIF) beside a TF-IDF + logistic regression baseline, "
+            "on the same tokens and the same seeded, stratified 75/25 split.",
+        ),
+    ] = "words",
+    corpus: Annotated[
+        str | None,
+        typer.Option(
+            "--corpus",
+            help="--task sentiment: a labelled corpus (name or TSV path); defaults to the "
+            "model's own corpus.",
+        ),
+    ] = None,
+    label_column: Annotated[
+        str | None,
+        typer.Option(
+            "--label-column",
+            help="--task sentiment: the TSV column holding the labels (default 'label', as in "
+            "NSMC).",
+        ),
+    ] = None,
+    seed: Annotated[
+        int, typer.Option("--seed", help="--task sentiment: the seed of the train/test split.")
+    ] = 0,
     save: Annotated[
         bool,
         typer.Option("--save", help="Also write the results into the model's model.json."),
@@ -92,6 +120,18 @@ def evaluate(
         raise typer.BadParameter("Give the model either as MODEL or as --model, not both.")
     if lang is not None and lang not in ("ko", "en"):
         raise typer.BadParameter(f"Unknown --lang {quoted(lang)}: use ko or en.")
+    if task not in ("words", "sentiment"):
+        raise typer.BadParameter(f"Unknown --task {quoted(task)}: use words or sentiment.")
+    if task == "sentiment":
+        if analogies or similarity or lang is not None:
+            raise typer.BadParameter(
+                "--analogies, --similarity and --lang are for --task words, not sentiment."
+            )
+        loaded = load_model(model_dir or model, quiet)
+        _sentiment(loaded, corpus, label_column, seed, save, fmt, quiet)
+        return
+    if corpus or label_column:
+        raise typer.BadParameter("--corpus and --label-column are for --task sentiment.")
     loaded = load_model(model_dir or model, quiet)
     result = loaded.evaluate(
         analogies=analogies,
@@ -107,6 +147,55 @@ def evaluate(
         console.result(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
     else:
         _render_evaluation(result)
+
+
+def _sentiment(loaded, corpus, label_column, seed, save, fmt, quiet) -> None:
+    with console.StageBars(quiet) as bars:
+        result = loaded.evaluate(
+            task="sentiment",
+            corpus=corpus,
+            label_column=label_column,
+            seed=seed,
+            save=save,
+            on_status=bars.status,
+            on_progress=bars.on_progress,
+        )
+    if fmt == "json":
+        import json
+
+        console.result(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+        return
+    rows = [
+        {
+            "method": s.method if s.method not in ("mean", "sif") else f"{s.method} vectors",
+            "accuracy": f"{s.accuracy:.4f}",
+            "F1 (macro)": f"{s.f1:.4f}",
+            "features": s.features,
+            "test docs without known words": s.test_without_known,
+        }
+        for s in result.scores
+    ]
+    classes = ", ".join(f"{label}: {n:,}" for label, n in result.classes.items())
+    skipped = ", ".join(f"{n:,} {why}" for why, n in result.skipped.items())
+    caption = "\n".join(
+        [
+            f"model {result.model}; corpus {result.corpus}, labels from {result.label_column!r} "
+            f"({classes})",
+            f"{result.train:,} train / {result.test:,} test documents, stratified, seed "
+            f"{result.seed}" + (f"; skipped {skipped}" if skipped else ""),
+            "Logistic regression on each; the TF-IDF baseline (1-2 grams, sublinear tf, min_df "
+            "2) sees the same tokens and split.",
+            *result.notes,
+        ]
+    )
+    console.render_rows(
+        rows,
+        ["method", "accuracy", "F1 (macro)", "features", "test docs without known words"],
+        "table",
+        title="Sentiment",
+        caption=caption,
+        right=["accuracy", "F1 (macro)", "features", "test docs without known words"],
+    )
 
 
 def _render_evaluation(result) -> None:

@@ -32,6 +32,17 @@ def export_tsv(
         bool,
         typer.Option(help="Write metadata.tsv as 'word<TAB>count' with a header line."),
     ] = False,
+    docs: Annotated[
+        bool,
+        typer.Option(
+            "--docs",
+            help="Export the document vectors of the model's corpus instead of its words, with "
+            "'text<TAB>label' metadata so the Projector can colour them by label.",
+        ),
+    ] = False,
+    weighting: Annotated[
+        str, typer.Option("--weighting", help="With --docs: mean or sif document vectors.")
+    ] = "mean",
     model: ModelOpt = None,
     force: ForceOpt = False,
     quiet: QuietOpt = False,
@@ -40,9 +51,30 @@ def export_tsv(
     from embedcli.export import check_export_place, check_top_n
 
     check_top_n(top_n)
+    if docs and (top_n is not None or with_counts):
+        raise typer.BadParameter("--top-n and --with-counts are for words, not --docs.")
+    if weighting not in ("mean", "sif"):
+        raise typer.BadParameter("--weighting must be mean or sif.")
     if output_dir:
         check_export_place(output_dir)  # before loading the model
     loaded = load_model(model, quiet)
+    if docs:
+        with console.StageBars(quiet) as bars:
+            result = loaded.export_docs_tsv(
+                output_dir,
+                weighting=weighting,
+                force=force,
+                on_status=bars.status,
+                on_progress=bars.on_progress,
+            )
+        console.status(
+            f"Exported {result.rows:,} documents x {result.dims} dims ({weighting}); documents "
+            "without a known word are left out. Load tensor.tsv and metadata.tsv at "
+            "https://projector.tensorflow.org and colour by label.",
+            quiet,
+        )
+        console.result(str(result.out_dir))
+        return
     result = loaded.export_tsv(output_dir, top_n=top_n, with_counts=with_counts, force=force)
     if result.escaped_labels:
         console.status(

@@ -115,10 +115,33 @@ def _split_long_line(
         stats.skip("empty document")
 
 
+def iter_records(
+    source: CorpusSource, stats: ReadStats | None = None
+) -> Iterator[tuple[str, dict[str, str]]]:
+    """The documents of `iter_documents`, in the same order, each with the other columns of
+    its TSV row by header name ({} for text, TED XML and TSV files without a header line)."""
+    stats = stats if stats is not None else ReadStats()
+    if source.format != "tsv":
+        for text in iter_documents(source, stats):
+            yield text, {}
+        return
+    with open_text(source.path, source.encoding) as handle:
+        lines = _numbered_lines(handle, source.path)
+        yield from _iter_tsv_records(lines, source, stats)
+
+
 def _iter_tsv(
     lines: Iterator[tuple[int, str, bool]], source: CorpusSource, stats: ReadStats
 ) -> Iterator[str]:
+    for text, _ in _iter_tsv_records(lines, source, stats):
+        yield text
+
+
+def _iter_tsv_records(
+    lines: Iterator[tuple[int, str, bool]], source: CorpusSource, stats: ReadStats
+) -> Iterator[tuple[str, dict[str, str]]]:
     rows = _whole_lines(lines)
+    names: list[str] = []
     column = source.text_column
     index: int
     if isinstance(column, int):
@@ -143,7 +166,7 @@ def _iter_tsv(
             stats.skip("empty document")
             continue
         stats.documents += 1
-        yield text
+        yield text, dict(zip(names, fields, strict=False))
 
 
 def _whole_lines(lines: Iterator[tuple[int, str, bool]]) -> Iterator[str]:

@@ -114,6 +114,7 @@ MODEL_FILES = (
     WORD2VEC_TEXT_FILE,
     GLOVE_TEXT_FILE,
     "glove_state.npz",  # glove_train.STATE_FILE, named here to keep numpy off this import
+    "docs",  # embedcli.documents.DOCS_DIR: document vectors of the model's corpus
 )
 
 

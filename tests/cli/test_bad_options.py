@@ -130,7 +130,7 @@ def test_existing_output_is_refused_before_tokenizing(runner, tmp_path, corpus):
     "args, needle, hint",
     [
         (["similar", "x", "--topn", "abc"], "Invalid value for '--topn'", "embedcli similar -h"),
-        (["simlar", "x"], "No such command 'simlar'. Did you mean 'similar'?", "embedcli -h"),
+        (["simlar", "x"], "No such command 'simlar'. Did you mean 'similar'", "embedcli -h"),
         (["train", "--bogus"], "No such option: --bogus", "embedcli train -h"),
         (["analogy"], "Missing argument", "embedcli analogy -h"),
         (["train", "--workers"], "Option '--workers' requires an argument", "embedcli -h"),

@@ -88,7 +88,22 @@ def open_text(path: Path, encoding: str = "utf-8") -> io.TextIOBase:
 
     UTF-8 is read with or without a byte-order mark.
     """
-    return io.TextIOWrapper(open_binary(path), encoding=_codec(encoding), newline=None)
+    codec = _codec(encoding)
+    if codec == "utf-8-sig" and _only_a_bom_start(path):
+        # Python's utf-8-sig decoder swallows a file that is only the start of a byte-order
+        # mark (b"\xef") without an error; plain UTF-8 reports the cut character.
+        codec = "utf-8"
+    return io.TextIOWrapper(open_binary(path), encoding=codec, newline=None)
+
+
+def _only_a_bom_start(path: Path) -> bool:
+    try:
+        if path.stat().st_size >= len(codecs.BOM_UTF8):
+            return False
+        data = path.read_bytes()
+    except OSError:
+        return False  # opening it reports the problem
+    return bool(data) and codecs.BOM_UTF8.startswith(data)
 
 
 def _codec(encoding: str) -> str:

@@ -198,9 +198,20 @@ _SCRIPT = r"""
   }
 
   function show(indexes) {
+    // the first point is the one asked for: a larger ring; the fixed labels of highlighted
+    // points step aside so that the two do not overprint
+    const shown = new Set(indexes);
+    const rest = labelled.filter(i => !shown.has(i));
+    Plotly.restyle(map, {
+      x: [rest.map(i => data.x[i])], y: [rest.map(i => data.y[i])],
+      text: [rest.map(i => data.words[i])]
+    }, [1]);
     Plotly.restyle(map, {
       x: [indexes.map(i => data.x[i])], y: [indexes.map(i => data.y[i])],
-      text: [indexes.map(i => data.words[i])], customdata: [indexes]
+      text: [indexes.map(i => data.words[i])], customdata: [indexes],
+      "marker.size": [indexes.map((_, k) => k === 0 ? 18 : 12)],
+      "marker.line.color": [indexes.map((_, k) => k === 0 ? "#d62728" : "#ff7f0e")],
+      "textfont.color": [indexes.map((_, k) => k === 0 ? "#d62728" : "#b35900")]
     }, [2]);
   }
 

@@ -42,7 +42,6 @@ def _style():
 def map_figure(word_map: WordMap):
     """A matplotlib Figure of the map (not saved)."""
     from matplotlib.figure import Figure
-    from matplotlib.patheffects import withStroke
 
     with _style():
         n = len(word_map)
@@ -75,7 +74,6 @@ def map_figure(word_map: WordMap):
                 },
                 zorder=1,
             )
-        halo = [withStroke(linewidth=3, foreground="white")]
         labelled = range(min(n, MAX_LABELS))
         for i in labelled:
             role = word_map.roles[i]
@@ -88,7 +86,9 @@ def map_figure(word_map: WordMap):
                 # Sans has none, so a bold label would log a font warning
                 fontsize=(8 if many else 11) + (2 if role in (QUERY, ANSWER) else 0),
                 color="#222222" if role not in (QUERY, ANSWER) else COLOURS[role],
-                path_effects=halo,
+                # a pale box, not a path-effect halo: text drawn through path effects loses
+                # its SVG comment, and the box keeps labels readable over dots and arrows
+                bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.6},
                 zorder=3,
             )
         _pad(ax, xy)

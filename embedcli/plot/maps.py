@@ -230,7 +230,3 @@ def default_output(model_name: str, kind: str, *, neighbors: str | None = None) 
     safe = "".join("_" if ch in '/\\\0:*?"<>|' or ord(ch) < 32 else ch for ch in stem)
     return Path(f"{safe}.png")
 
-
-def check_not_empty(word_map_: WordMap) -> None:
-    if len(word_map_) == 0:
-        raise EmbedcliError("There are no words to plot.")

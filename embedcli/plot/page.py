@@ -96,7 +96,8 @@ _TEMPLATE = """<!DOCTYPE html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>%%TITLE%%</title>
 <style>
-@font-face { font-family: "EmbedcliNanum"; src: url(data:font/ttf;base64,%%FONT%%) format("truetype"); }
+@font-face { font-family: "EmbedcliNanum";
+  src: url(data:font/ttf;base64,%%FONT%%) format("truetype"); }
 html, body { margin: 0; height: 100%; font-family: "EmbedcliNanum", sans-serif; color: #222; }
 body { display: flex; flex-direction: column; }
 header { display: flex; gap: 12px; align-items: center; padding: 8px 12px;

@@ -29,7 +29,8 @@ def browser():
     with sync_api.sync_playwright() as playwright:
         # SwiftShader: WebGL without a GPU, as on a server or in CI
         launched = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--use-angle=swiftshader", "--enable-unsafe-swiftshader"]
+            executable_path=CHROMIUM,
+            args=["--use-angle=swiftshader", "--enable-unsafe-swiftshader"],
         )
         yield launched
         launched.close()

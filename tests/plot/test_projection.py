@@ -38,8 +38,10 @@ def test_pca_is_the_same_map_every_time_and_never_flips():
 def _separated(coords: np.ndarray, half: int) -> bool:
     a, b = coords[:half], coords[half:]
     gap = np.linalg.norm(a.mean(axis=0) - b.mean(axis=0))
-    spread = max(np.linalg.norm(a - a.mean(axis=0), axis=1).max(),
-                 np.linalg.norm(b - b.mean(axis=0), axis=1).max())
+    spread = max(
+        np.linalg.norm(a - a.mean(axis=0), axis=1).max(),
+        np.linalg.norm(b - b.mean(axis=0), axis=1).max(),
+    )
     return gap > 2 * spread
 
 

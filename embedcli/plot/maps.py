@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from embedcli.errors import EmbedcliError, ModelError, OptionsError, VocabularyError, quoted
+from embedcli.errors import ModelError, OptionsError, VocabularyError, quoted
 
 FORMATS = (".png", ".svg", ".html")
 KINDS = ("words", "neighbors", "top", "analogy", "loss")

@@ -229,4 +229,3 @@ def default_output(model_name: str, kind: str, *, neighbors: str | None = None) 
     stem = f"{model_name}-{kind}" + (f"-{neighbors}" if neighbors else "")
     safe = "".join("_" if ch in '/\\\0:*?"<>|' or ord(ch) < 32 else ch for ch in stem)
     return Path(f"{safe}.png")
-

@@ -44,6 +44,9 @@ bench: $(STAMP)
 		$(if $(REVIEWS_ALL),--reviews-all "$(REVIEWS_ALL)")
 	$(BIN)/python benchmarks/bench_tokenizer_rounds.py --out benchmarks/results
 	$(BIN)/python benchmarks/bench_documents.py --out benchmarks/results
+	@if [ -n "$(PLOT_MODEL)" ]; then \
+		$(BIN)/python benchmarks/bench_plot.py --model "$(PLOT_MODEL)" --out benchmarks/results; \
+	else echo "Plot benchmark skipped: make bench PLOT_MODEL=path/to/an/nsmc/model"; fi
 	@if [ -n "$(REVIEWS_ALL)" ]; then \
 		$(BIN)/python benchmarks/bench_glove.py --epochs 15 --corpus "$(REVIEWS_ALL)" --out benchmarks/results; \
 	else echo "GloVe reference benchmark skipped: make bench REVIEWS_ALL=path/to/reviews_all.tsv.gz"; fi

@@ -745,3 +745,86 @@ class Model:
         docs = self.doc_vectors(weighting, on_status=on_status, on_progress=on_progress)
         with output_lock(target, "export directory", "--output-dir"):
             return export_docs(docs, target, model_name=self.name, force=force)
+    # pictures
+    def plot(
+        self,
+        words: Sequence[str] = (),
+        *,
+        neighbors: str | None = None,
+        topn: int = 30,
+        top_n: int | None = None,
+        analogy: Sequence[str] | None = None,
+        loss: bool = False,
+        method: str = "pca",
+        seed: int = 1,
+        output: str | Path | None = None,
+        coords: str | Path | None = None,
+        force: bool = False,
+        workers: int | None = None,
+    ) -> PlotResult:
+        """A map of words, or the training loss curve; written to `output` when given.
+
+        Which words: `words`, or `neighbors="최민식"` with its `topn` nearest, or the `top_n`
+        most frequent (the default: up to 1,000), or `analogy=("남자", "배우", "여자")` drawn
+        as arrows; `loss=True` plots the per-epoch losses instead. `method` is pca, tsne or
+        umap. `output` ends in .png, .svg or .html; `coords` writes the map's coordinates as
+        TSV. Without `output` nothing is written: the result's `.figure` is the matplotlib
+        Figure and `.map` holds the words and their coordinates.
+        """
+        from embedcli.plot.maps import check_choice, loss_curve, word_map
+        from embedcli.plot.output import check_outputs, figure_of, write_coords, write_plot
+        from embedcli.plot.projection import check_method
+
+        check_method(method)
+        if isinstance(words, str):
+            words = [words]
+        check_choice(list(words), neighbors, top_n, analogy, loss)
+        if loss and coords is not None:
+            from embedcli.errors import OptionsError
+
+            raise OptionsError("--coords writes map coordinates; a loss curve has none.")
+        if output is not None:
+            check_outputs(Path(output), None if coords is None else Path(coords), force)
+        if loss:
+            shown = loss_curve(self._stored)
+        else:
+            shown = word_map(
+                self._stored,
+                words=list(words),
+                neighbors=neighbors,
+                topn=topn,
+                top_n=top_n,
+                analogy=None if analogy is None else list(analogy),
+                method=method,
+                seed=seed,
+                workers=workers,
+            )
+        written = coords_written = None
+        if output is not None:
+            written = write_plot(shown, Path(output), force=force)
+        if coords is not None:
+            coords_written = write_coords(shown, Path(coords), force=force)
+        figure = figure_of(shown) if output is None else None
+        return PlotResult(
+            map=None if loss else shown,
+            loss=shown if loss else None,
+            path=written,
+            coords_path=coords_written,
+            figure=figure,
+        )
+
+
+class PlotResult:
+    """What `Model.plot` made: the map (words and coordinates) or the loss curve, the files it
+    wrote, and the matplotlib Figure when no output was asked for."""
+
+    def __init__(self, *, map, loss, path, coords_path, figure):  # noqa: A002
+        self.map = map
+        self.loss = loss
+        self.path = path
+        self.coords_path = coords_path
+        self.figure = figure
+
+    def __repr__(self) -> str:
+        what = f"{len(self.map)} words" if self.map is not None else "loss curve"
+        return f"<embedcli.PlotResult {what}, {self.path or 'not written'}>"

@@ -8,6 +8,7 @@ pipeline's: corpus -> tokens -> model -> queries -> export -> what is available 
 from embedcli.cli import train_commands  # noqa: F401  tokenize, train
 from embedcli.cli import query_commands  # noqa: F401  similar, analogy, vector
 from embedcli.cli import document_commands  # noqa: F401  doc-vectors, similar-docs
+from embedcli.cli import plot_commands  # noqa: F401  plot
 from embedcli.cli import export_commands  # noqa: F401  export-tsv
 from embedcli.cli import info_commands  # noqa: F401  corpora, tokenizers
 from embedcli.cli import evaluate_commands  # noqa: F401  evaluate

@@ -745,6 +745,7 @@ class Model:
         docs = self.doc_vectors(weighting, on_status=on_status, on_progress=on_progress)
         with output_lock(target, "export directory", "--output-dir"):
             return export_docs(docs, target, model_name=self.name, force=force)
+
     # pictures
     def plot(
         self,

@@ -395,11 +395,15 @@ def build_card(tokens, result, tokenize_seconds: float) -> dict:
 # --- model -> queries, export, evaluation ---------------------------------------------------
 
 
-def load(path: str | Path | None = None) -> Model:
-    """A model: a model directory (default: the latest trained) or another tool's vectors file."""
+def load(path: str | Path | None = None, *, trust: bool = False) -> Model:
+    """A model: a model directory (default: the latest trained) or another tool's vectors file.
+
+    A Python pickle (a gensim .kv/.model file) is opened only when embedcli wrote it on this
+    machine, or with `trust=True`: unpickling runs any code its author put in it.
+    """
     from embedcli.store.model_dir import load_model
 
-    return Model(load_model(path))
+    return Model(load_model(path, trust=trust))
 
 
 class Neighbours(list):
@@ -459,15 +463,20 @@ class Model:
 
     @property
     def vector_size(self) -> int:
-        return int(self._stored.kv.vector_size)
+        return self._stored.index.dims
+
+    @property
+    def index(self):
+        """The query index (`embedcli.store.query_index.QueryIndex`): plain arrays, no gensim."""
+        return self._stored.index
 
     @property
     def words(self) -> list[str]:
         """The vocabulary, most frequent first."""
-        return list(self._stored.kv.index_to_key)
+        return list(self._stored.index.words)
 
     def __contains__(self, word: str) -> bool:
-        return word in self._stored.kv.key_to_index
+        return word in self._stored.index
 
     def __len__(self) -> int:
         return self.vocab_size

@@ -309,7 +309,17 @@ def _load_model_dir(model_dir: Path, trust: bool = False) -> Model:
         )
     vectors_path = model_dir / name
     if isinstance(card.get("index"), dict):
+        if not vectors_path.is_file():
+            raise ModelError(
+                f"{model_dir} is incomplete: {name}, which {CARD_FILE} names as its vectors, "
+                "is missing. Train the model again."
+            )
         index = QueryIndex.open(model_dir, card)
+        if card.get("vector_size", index.dims) != index.dims:
+            raise ModelError(
+                f"{CARD_FILE} of {model_dir} says {card['vector_size']} dimensions but its "
+                f"query index has {index.dims}: the model is damaged or mixed up. Train it again."
+            )
         notice = None
     else:
         index, notice = _add_index(model_dir, card, vectors_path, trust)

@@ -308,3 +308,54 @@ def _refuse_repeats(words: list[str]) -> None:
                 f"{quoted(word)} is given twice: each word of a query may appear only once."
             )
         seen.add(word)
+
+
+# --- one line of `embedcli explore` ---------------------------------------------------------
+
+EXPLORE_HELP = """\
+  word                neighbours of the word
+  word1 word2         neighbours of the sum of their vectors
+  a b c               analogy: a is to b as c is to ?  (b - a + c, as `embedcli analogy`)
+  word -other         neighbours of word minus other (any number of +words and -words)
+  :vector word...     the vectors of the words
+  :help               this help
+  :quit               leave (also Ctrl-D)"""
+
+
+@dataclass(frozen=True)
+class Request:
+    """What one line of `explore` asks: kind is similar, analogy, vector, help, quit or none."""
+
+    kind: str
+    positive: list[str]
+    negative: list[str]
+
+
+def parse_request(line: str) -> Request:
+    """Read one line of `explore`; EmbedcliError for a command it does not know."""
+    parts = line.split()
+    if not parts:
+        return Request("none", [], [])
+    head = parts[0]
+    if head.startswith(":"):
+        command = head[1:].lower()
+        if command in ("q", "quit", "exit"):
+            return Request("quit", [], [])
+        if command in ("h", "help", "?"):
+            return Request("help", [], [])
+        if command in ("v", "vector", "vectors"):
+            if len(parts) < 2:
+                raise EmbedcliError(":vector needs one or more words, e.g. `:vector 영화`.")
+            return Request("vector", parts[1:], [])
+        raise EmbedcliError(f"Unknown command {quoted(head)}: type :help for what to ask.")
+    positive = [p[1:] if p.startswith("+") else p for p in parts if not _is_negative(p)]
+    negative = [p[1:] for p in parts if _is_negative(p)]
+    if not positive:
+        raise EmbedcliError("Give at least one word without a minus sign, e.g. `왕 -남자 여자`.")
+    if len(positive) == 3 and not negative:
+        return Request("analogy", positive, [])
+    return Request("similar", positive, negative)
+
+
+def _is_negative(part: str) -> bool:
+    return part.startswith("-") and len(part) > 1

@@ -4,6 +4,7 @@ from embedcli.cli import (  # noqa: F401  (importing the modules registers their
     evaluate_commands,
     export_commands,
     info_commands,
+    pretrained_commands,
     query_commands,
     train_commands,
 )

@@ -286,4 +286,3 @@ def _damaged(model_dir: Path, why: str) -> ModelError:
         f"The query index of {model_dir} is damaged ({why}): delete {Path(model_dir) / INDEX_DIR} "
         f"and run `embedcli import {model_dir}` to write it again, or train the model again."
     )
-

@@ -671,6 +671,11 @@ def import_vectors(
         path = Path(source).expanduser()
     if path.is_dir() and output is None and (path / CARD_FILE).is_file():
         loaded = load_model(path, trust=trust)  # adds the index when it has none
+        if trust:
+            from embedcli.store import trust as trusted
+            from embedcli.store.model_dir import FULL_MODEL_FILE, VECTORS_FILE
+
+            trusted.record(*(path / name for name in (VECTORS_FILE, FULL_MODEL_FILE)))
         if loaded.notice:
             _say(on_status, f"Note: {loaded.notice}")
         else:

@@ -332,7 +332,7 @@ def _load_model_dir(model_dir: Path, trust: bool = False) -> Model:
         return keyed_vectors(index)
 
     def ngrams():
-        trusted.check(vectors_path, trust=trust, needed_for=_NGRAM_NEED)
+        trusted.check(vectors_path, trust=trust, needed_for=_NGRAM_NEED, convert=model_dir)
         return _read_vectors_pickle(model_dir, card, vectors_path)
 
     return Model(

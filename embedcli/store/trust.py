@@ -92,20 +92,24 @@ def is_pickle(path: Path) -> bool:
         return False
 
 
-def check(path: Path, *, trust: bool = False, needed_for: str = "") -> None:
-    """Raise UntrustedPickleError unless pickle `path` may be opened."""
+def check(
+    path: Path, *, trust: bool = False, needed_for: str = "", convert: Path | None = None
+) -> None:
+    """Raise UntrustedPickleError unless pickle `path` may be opened; the message tells to
+    import `convert` (default `path`) with --trust."""
     if trust or is_trusted(path):
         return
-    raise UntrustedPickleError(refusal(path, needed_for))
+    raise UntrustedPickleError(refusal(path, needed_for, convert))
 
 
-def refusal(path: Path, needed_for: str = "") -> str:
+def refusal(path: Path, needed_for: str = "", convert: Path | None = None) -> str:
     why = f" ({needed_for})" if needed_for else ""
+    convert = convert or path
     return (
         f"{path} is a Python pickle{why} that embedcli did not write on this machine, and "
         "opening a pickle runs any code its author put in it, so it was not opened. If you "
-        f"trust its source, convert it once with `embedcli import --trust {path}` (it then "
-        "gets a query index that opens without running code)."
+        f"trust its source, convert it once with `embedcli import --trust {convert}` (then "
+        "only what needs the pickle opens it)."
     )
 
 

@@ -691,10 +691,21 @@ def import_vectors(
                 f"{source} is neither a file nor a published model's name ({names}; see "
                 "`embedcli pretrained`)."
             )
-        fmt = formats.sniff(path)
-        kv = formats.read(
-            path, fmt, trust=trust, limit=None if fmt == formats.FASTTEXT_BINARY else limit
-        )
+        try:
+            fmt = formats.sniff(path)
+            kv = formats.read(
+                path, fmt, trust=trust, limit=None if fmt == formats.FASTTEXT_BINARY else limit
+            )
+        except ModelError as exc:
+            if entry is None:
+                raise
+            # A download that does not read is damaged: drop it, so the next run fetches it anew.
+            for stale in (path, Path(str(path) + ".meta.json")):
+                stale.unlink(missing_ok=True)
+            raise ModelError(
+                f"The download of {entry.name} ({entry.download_url}) is damaged and was "
+                f"deleted: {exc} Run `embedcli import {entry.name}` again."
+            ) from None
         checksum = sha256_file(path)
     stem = entry.name if entry else _stem(path)
     out_dir = Path(output) if output else paths.models_dir() / stem

@@ -19,8 +19,11 @@ saying what the file looks like and what is wrong with it."""
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import io
+import shutil
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -171,7 +174,8 @@ def _read_fasttext_bin(path: Path):
     from gensim.models.fasttext import load_facebook_vectors
 
     try:
-        return load_facebook_vectors(str(path))
+        with _uncompressed(path) as plain:
+            return load_facebook_vectors(str(plain))
     except MemoryError:
         raise
     except Exception as exc:  # a damaged file can fail in many ways inside gensim
@@ -180,6 +184,26 @@ def _read_fasttext_bin(path: Path):
             f"({type(exc).__name__}: {exc}): the file is damaged or truncated. Download it "
             "again, or pass the .vec file fastText writes next to it."
         ) from None
+
+
+@contextlib.contextmanager
+def _uncompressed(path: Path):
+    """`path`, or for a gzip file a temporary uncompressed copy in the cache: gensim's reader
+    of fastText .bin gets short reads from a compressed stream (cc.ko.300.bin.gz)."""
+    with open(path, "rb") as handle:
+        compressed = handle.read(2) == _GZIP_MAGIC
+    if not compressed:
+        yield path
+        return
+    from embedcli import paths
+
+    place = paths.cache_home() / "uncompressed"
+    place.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=place, prefix=".", suffix=".bin") as plain:
+        with gzip.open(path, "rb") as source:
+            shutil.copyfileobj(source, plain, 1 << 20)
+        plain.flush()
+        yield Path(plain.name)
 
 
 def _read_text(path: Path, *, has_header: bool, limit: int | None = None):

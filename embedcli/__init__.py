@@ -7,7 +7,8 @@ model.similar("최민식")
 
 __version__ = "0.1.0"
 
-from embedcli.api import Model, Neighbours, load, tokenize, train  # noqa: E402
+from embedcli.api import Model, Neighbours, import_vectors, load, pretrained, tokenize, train  # noqa: E402  # noqa: E402  (issue 15)
 from embedcli.errors import EmbedcliError  # noqa: E402
 
 __all__ = ["EmbedcliError", "Model", "Neighbours", "__version__", "load", "tokenize", "train"]
+__all__ += ["import_vectors", "pretrained"]

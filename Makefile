@@ -53,6 +53,9 @@ bench: $(STAMP)
 	@if [ -n "$(ENGLISH)" ]; then \
 		$(BIN)/python benchmarks/bench_english.py --corpus "$(ENGLISH)" --out benchmarks/results; \
 	else echo "English evaluation benchmark skipped: make bench ENGLISH=path/to/english.txt.gz"; fi
+	@if [ -n "$(NSMC_MODEL)" ]; then \
+		$(BIN)/python benchmarks/bench_query.py --nsmc-model "$(NSMC_MODEL)" --out benchmarks/results; \
+	else echo "Query benchmark skipped: make bench NSMC_MODEL=path/to/nsmc/model"; fi
 
 # The original C/C++ tools against ours (you build them; see BENCHMARKS.md):
 # make bench-reference TOKENS=... FASTTEXT=path/to/fasttext GLOVE_DIR=dir/with/glove/tools

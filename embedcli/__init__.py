@@ -7,7 +7,16 @@ model.similar("최민식")
 
 __version__ = "0.1.0"
 
-from embedcli.api import Model, Neighbours, PlotResult, load, tokenize, train  # noqa: E402
+from embedcli.api import (  # noqa: E402
+    Model,
+    Neighbours,
+    PlotResult,
+    import_vectors,
+    load,
+    pretrained,
+    tokenize,
+    train,
+)
 from embedcli.errors import EmbedcliError  # noqa: E402
 
 __all__ = [
@@ -16,7 +25,9 @@ __all__ = [
     "Neighbours",
     "PlotResult",
     "__version__",
+    "import_vectors",
     "load",
+    "pretrained",
     "tokenize",
     "train",
 ]

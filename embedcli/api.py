@@ -397,11 +397,15 @@ def build_card(tokens, result, tokenize_seconds: float) -> dict:
 # --- model -> queries, export, evaluation ---------------------------------------------------
 
 
-def load(path: str | Path | None = None) -> Model:
-    """A model: a model directory (default: the latest trained) or another tool's vectors file."""
+def load(path: str | Path | None = None, *, trust: bool = False) -> Model:
+    """A model: a model directory (default: the latest trained) or another tool's vectors file.
+
+    A Python pickle (a gensim .kv/.model file) is opened only when embedcli wrote it on this
+    machine, or with `trust=True`: unpickling runs any code its author put in it.
+    """
     from embedcli.store.model_dir import load_model
 
-    return Model(load_model(path))
+    return Model(load_model(path, trust=trust))
 
 
 class Neighbours(list):
@@ -461,15 +465,20 @@ class Model:
 
     @property
     def vector_size(self) -> int:
-        return int(self._stored.kv.vector_size)
+        return self._stored.index.dims
+
+    @property
+    def index(self):
+        """The query index (`embedcli.store.query_index.QueryIndex`): plain arrays, no gensim."""
+        return self._stored.index
 
     @property
     def words(self) -> list[str]:
         """The vocabulary, most frequent first."""
-        return list(self._stored.kv.index_to_key)
+        return list(self._stored.index.words)
 
     def __contains__(self, word: str) -> bool:
-        return word in self._stored.kv.key_to_index
+        return word in self._stored.index
 
     def __len__(self) -> int:
         return self.vocab_size
@@ -829,3 +838,142 @@ class PlotResult:
     def __repr__(self) -> str:
         what = f"{len(self.map)} words" if self.map is not None else "loss curve"
         return f"<embedcli.PlotResult {what}, {self.path or 'not written'}>"
+
+
+# --- other tools' vectors -> model directory (issue 15) -------------------------------------
+
+
+def pretrained() -> list:
+    """The well-known published vectors `import_vectors` can download by name."""
+    from embedcli.store.pretrained import CATALOG
+
+    return list(CATALOG.values())
+
+
+def import_vectors(
+    source: str | Path,
+    output: str | Path | None = None,
+    *,
+    limit: int | None = None,
+    lang: str | None = None,
+    trust: bool = False,
+    force: bool = False,
+    on_status: Status | None = None,
+    on_progress: Progress | None = None,
+) -> Model:
+    """Turn vectors from elsewhere into a model directory with a query index.
+
+    `source`: a name from `pretrained()` (downloaded, or taken from the download cache), a
+    vectors file (word2vec text/binary, GloVe text, fastText .bin/.vec, any of them .gz), a
+    gensim pickle (only with `trust=True`, or written by embedcli here), or a model directory
+    without an index (added in place unless `output` is given). `limit` keeps the first N
+    words (files list the most frequent first); a fastText .bin keeps its whole n-gram model
+    and the index holds the first N words. `lang` (ko or en) is recorded for evaluation.
+    """
+    from embedcli import paths
+    from embedcli.errors import OptionsError
+    from embedcli.store import formats, pretrained
+    from embedcli.store.model_dir import CARD_FILE, foreign_files, load_model, save_model
+    from embedcli.util.atomic import check_can_create, check_writable, output_lock, sha256_file
+
+    if limit is not None and limit < 1:
+        raise OptionsError(f"--limit {limit} keeps no words: give a number of 1 or more.")
+    if lang is not None and lang not in ("ko", "en"):
+        raise OptionsError(f"Unknown --lang {lang!r}: use ko or en.")
+    entry = pretrained.find(str(source)) if not Path(source).exists() else None
+    download = None
+    if entry is not None:
+        from embedcli.corpora.download import fetch
+
+        def on_download(done: int, total: int | None) -> None:
+            if on_progress is not None:
+                on_progress("download", done, total)
+
+        _say(on_status, f"Downloading {entry.name} from {entry.download_url}")
+        path = fetch(
+            entry.download_url, name=entry.name, sha256=entry.sha256, on_progress=on_download
+        )
+        download = {"name": entry.name, "url": entry.download_url, "licence": entry.licence}
+        if entry.member:
+            path = pretrained.extract_member(path, entry.member)
+        lang = lang or entry.lang
+    else:
+        path = Path(source).expanduser()
+    if path.is_dir() and output is None and (path / CARD_FILE).is_file():
+        loaded = load_model(path, trust=trust)  # adds the index when it has none
+        if trust:
+            from embedcli.store import trust as trusted
+            from embedcli.store.model_dir import FULL_MODEL_FILE, VECTORS_FILE
+
+            trusted.record(*(path / name for name in (VECTORS_FILE, FULL_MODEL_FILE)))
+        if loaded.notice:
+            _say(on_status, f"Note: {loaded.notice}")
+        else:
+            _say(on_status, f"Note: {path} already has a query index; nothing to do.")
+        return Model(loaded)
+    if path.is_dir():
+        kv = load_model(path, trust=trust).kv
+        fmt, checksum = "embedcli model directory", None
+    else:
+        if not path.exists():
+            names = ", ".join(pretrained.CATALOG)
+            raise OptionsError(
+                f"{source} is neither a file nor a published model's name ({names}; see "
+                "`embedcli pretrained`)."
+            )
+        try:
+            fmt = formats.sniff(path)
+            kv = formats.read(
+                path, fmt, trust=trust, limit=None if fmt == formats.FASTTEXT_BINARY else limit
+            )
+        except ModelError as exc:
+            if entry is None:
+                raise
+            # A download that does not read is damaged: drop it, so the next run fetches it anew.
+            for stale in (path, Path(str(path) + ".meta.json")):
+                stale.unlink(missing_ok=True)
+            raise ModelError(
+                f"The download of {entry.name} ({entry.download_url}) is damaged and was "
+                f"deleted: {exc} Run `embedcli import {entry.name}` again."
+            ) from None
+        checksum = sha256_file(path)
+    stem = entry.name if entry else _stem(path)
+    out_dir = Path(output) if output else paths.models_dir() / stem
+    check_can_create(out_dir, "model directory", "Choose another -o/--output.")
+    ngrams = getattr(kv, "bucket", 0) and hasattr(kv, "vectors_ngrams")
+    card = {
+        "algo": "fasttext" if ngrams else None,
+        "corpus": {"name": stem, "lang": lang},
+        "source": {
+            "file": str(path),
+            "format": fmt,
+            "sha256": checksum,
+            "download": download,
+            "limit": limit,
+            "imported_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        },
+    }
+    with output_lock(out_dir, "model directory"):
+        check_writable(out_dir, force, "model directory", foreign_files)
+        save_model(
+            out_dir,
+            wv=kv,
+            card=card,
+            force=force,
+            index_limit=limit if fmt == formats.FASTTEXT_BINARY else None,
+        )
+    _say(
+        on_status,
+        f"Imported {fmt} vectors: {min(len(kv), limit or len(kv)):,} words x "
+        f"{kv.vector_size} dims into {out_dir}",
+    )
+    return load(out_dir)
+
+
+def _stem(path: Path) -> str:
+    """cc.ko.300.bin.gz -> cc.ko.300: the name of a model directory for a vectors file."""
+    name = path.name
+    for suffix in (".gz", ".bin", ".vec", ".txt", ".kv", ".model", ".gensim", ".w2v"):
+        if name.endswith(suffix) and len(name) > len(suffix):
+            name = name[: -len(suffix)]
+    return name or "vectors"

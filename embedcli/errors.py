@@ -76,3 +76,7 @@ class UnwritablePlaceError(EmbedcliError):
 
 class OutOfMemoryError(EmbedcliError):
     """A run needs more memory than the machine has available."""
+
+
+class UntrustedPickleError(ModelError):
+    """A Python pickle embedcli did not write here, and the caller did not say to trust it."""

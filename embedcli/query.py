@@ -2,7 +2,11 @@
 
 Analogies follow the word2vec/gensim convention: "A is to B as C is to ?" is answered by the
 words nearest to B - A + C (3CosAdd), or by 3CosMul (Levy & Goldberg 2014), with A, B and C
-themselves excluded from the answers."""
+themselves excluded from the answers.
+
+Everything is answered from the model's query index with NumPy, computed as gensim's
+`most_similar` / `most_similar_cosmul` compute it, without importing gensim; only words a
+FastText model never saw take the slow way, through its n-gram model (reported in `oov`)."""
 
 from __future__ import annotations
 
@@ -12,8 +16,11 @@ import unicodedata
 import weakref
 from dataclasses import dataclass
 
+import numpy as np
+
 from embedcli.errors import EmbedcliError, OptionsError, VocabularyError, quoted
 from embedcli.store.model_dir import Model
+from embedcli.store.query_index import mean_of_units
 
 METHODS = ("add", "mul")
 
@@ -62,7 +69,7 @@ def check_topn(topn: int) -> None:
 
 def builds_unseen_words(model: Model) -> bool:
     """FastText vectors can answer words never seen in training from their character n-grams."""
-    return getattr(model.kv, "bucket", 0) > 0 and hasattr(model.kv, "vectors_ngrams")
+    return bool(model.index.ngrams) and model.index.ngrams.get("bucket", 0) > 0
 
 
 def require_words(model: Model, words: list[str]) -> list[str]:
@@ -73,13 +80,13 @@ def require_words(model: Model, words: list[str]) -> list[str]:
     """
     oov = []
     for word in words:
-        if word in model.kv.key_to_index:
+        if model.index.index_of(word) is not None:
             continue
         _refuse_unseen_script(model, word)
-        if builds_unseen_words(model) and _has_ngrams(model.kv, word):
+        if builds_unseen_words(model) and _has_ngrams(model.index.ngrams, word):
             oov.append(word)
             continue
-        close = suggest(word, model.kv.index_to_key)
+        close = suggest(word, model.index.words)
         hint = f" Close: {', '.join(close)}." if close else _no_close_hint(model, word)
         raise VocabularyError(
             f"{quoted(word)} is not in the vocabulary of {model.name} ({model.vocab_size:,} "
@@ -92,9 +99,10 @@ def _no_close_hint(model: Model, word: str) -> str:
     """What to do when no word of the model is spelt like the query."""
     listing = f"`embedcli export-tsv --model {model.path}` writes every word to metadata.tsv"
     if builds_unseen_words(model):
+        ngrams = model.index.ngrams
         return (
             f" No word in it is spelt close to it, and it is too short for the model's "
-            f"character n-grams ({model.kv.min_n}-{model.kv.max_n} characters). To see the "
+            f"character n-grams ({ngrams['min_n']}-{ngrams['max_n']} characters). To see the "
             f"vocabulary, {listing}."
         )
     return (
@@ -138,9 +146,9 @@ _VOCABULARY_SCRIPTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 def _vocabulary_scripts(model: Model) -> set[str]:
     """The scripts of a model's words: one pass over the vocabulary per loaded model."""
-    found = _VOCABULARY_SCRIPTS.get(model.kv)
+    found = _VOCABULARY_SCRIPTS.get(model.index)
     if found is None:
-        found = _VOCABULARY_SCRIPTS[model.kv] = scripts_of("\n".join(model.kv.index_to_key))
+        found = _VOCABULARY_SCRIPTS[model.index] = scripts_of("\n".join(model.index.words))
     return found
 
 
@@ -176,10 +184,9 @@ def _language_name(model: Model, known: set[str]) -> str:
     return f"{'/'.join(sorted(known))}-script" if known else "non-alphabetic"
 
 
-def _has_ngrams(kv, word: str) -> bool:
-    from gensim.models.fasttext import ft_ngram_hashes
-
-    return bool(ft_ngram_hashes(word, kv.min_n, kv.max_n, kv.bucket))
+def _has_ngrams(ngrams: dict, word: str) -> bool:
+    """Does `word` have a character n-gram FastText can look up? ("<word>" holds min_n chars)"""
+    return len(word) + 2 >= ngrams["min_n"]
 
 
 def vectors_of(model: Model, words: list[str]) -> tuple[list, list[str]]:
@@ -188,7 +195,38 @@ def vectors_of(model: Model, words: list[str]) -> tuple[list, list[str]]:
     words = [canonical(model, word) for word in words]
     _refuse_repeats(words)
     oov = require_words(model, words)
-    return [model.kv.get_vector(word) for word in words], oov
+    return [_vector(model, word, unit=False) for word in words], oov
+
+
+def _vector(model: Model, word: str, *, unit: bool) -> np.ndarray:
+    """A word's vector from the index, or (unseen by FastText) from its n-gram model."""
+    row = model.index.index_of(word)
+    if row is not None:
+        return model.index.unit(row) if unit else model.index.vector(row)
+    return np.array(model.ngram_model().get_vector(word, norm=unit), dtype=np.float32)
+
+
+def _rows(model: Model, words: list[str]) -> list[int]:
+    """Rows of the words that are in the vocabulary: left out of the answers."""
+    found = (model.index.index_of(word) for word in words)
+    return [row for row in found if row is not None]
+
+
+def nearest(model: Model, positive: list[str], negative: list[str], topn: int) -> list:
+    """gensim's most_similar(positive, negative, topn), from the index."""
+    words = positive + negative
+    weights = [1.0] * len(positive) + [-1.0] * len(negative)
+    mean = mean_of_units([_vector(model, w, unit=True) for w in words], weights)
+    return model.index.best(model.index.cosines(mean), topn, _rows(model, words))
+
+
+def nearest_cosmul(model: Model, positive: list[str], negative: list[str], topn: int) -> list:
+    """gensim's most_similar_cosmul(positive, negative, topn), from the index."""
+    index = model.index
+    shifted = [(1 + index.cosines(_vector(model, w, unit=True))) / 2 for w in positive]
+    against = [(1 + index.cosines(_vector(model, w, unit=True))) / 2 for w in negative]
+    scores = np.prod(shifted, axis=0) / (np.prod(against, axis=0) + 0.000001)
+    return index.best(scores, topn, _rows(model, positive + negative))
 
 
 def canonical(model: Model, word: str) -> str:
@@ -197,10 +235,10 @@ def canonical(model: Model, word: str) -> str:
     Some terminals and file systems (macOS) hand over Hangul decomposed into jamo (NFD), which
     looks the same as the composed form (NFC) the tokenizers write but is another string.
     """
-    if word in model.kv.key_to_index:
+    if model.index.index_of(word) is not None:
         return word
     composed = unicodedata.normalize("NFC", word)
-    return composed if composed in model.kv.key_to_index else word
+    return composed if composed != word and model.index.index_of(composed) is not None else word
 
 
 def check_method(method: str) -> None:
@@ -239,7 +277,7 @@ def similar(
     negative = [canonical(model, word) for word in negative or []]
     _refuse_repeats(positive + negative)
     oov = require_words(model, positive + negative)
-    found = model.kv.most_similar(positive=positive, negative=negative, topn=topn)
+    found = nearest(model, positive, negative, topn)
     neighbours = [Neighbour(word, float(score)) for word, score in found]
     return Similar(positive=positive, negative=negative, neighbours=neighbours, oov=oov)
 
@@ -255,9 +293,9 @@ def analogy(
     _refuse_repeats([a, b, c])
     oov = require_words(model, [a, b, c])
     if method == "mul":
-        found = model.kv.most_similar_cosmul(positive=[b, c], negative=[a], topn=topn)
+        found = nearest_cosmul(model, [b, c], [a], topn)
     else:
-        found = model.kv.most_similar(positive=[b, c], negative=[a], topn=topn)
+        found = nearest(model, [b, c], [a], topn)
     neighbours = [Neighbour(word, float(score)) for word, score in found]
     return Analogy(a=a, b=b, c=c, method=method, neighbours=neighbours, oov=oov)
 
@@ -270,3 +308,54 @@ def _refuse_repeats(words: list[str]) -> None:
                 f"{quoted(word)} is given twice: each word of a query may appear only once."
             )
         seen.add(word)
+
+
+# --- one line of `embedcli explore` ---------------------------------------------------------
+
+EXPLORE_HELP = """\
+  word                neighbours of the word
+  word1 word2         neighbours of the sum of their vectors
+  a b c               analogy: a is to b as c is to ?  (b - a + c, as `embedcli analogy`)
+  word -other         neighbours of word minus other (any number of +words and -words)
+  :vector word...     the vectors of the words
+  :help               this help
+  :quit               leave (also Ctrl-D)"""
+
+
+@dataclass(frozen=True)
+class Request:
+    """What one line of `explore` asks: kind is similar, analogy, vector, help, quit or none."""
+
+    kind: str
+    positive: list[str]
+    negative: list[str]
+
+
+def parse_request(line: str) -> Request:
+    """Read one line of `explore`; EmbedcliError for a command it does not know."""
+    parts = line.split()
+    if not parts:
+        return Request("none", [], [])
+    head = parts[0]
+    if head.startswith(":"):
+        command = head[1:].lower()
+        if command in ("q", "quit", "exit"):
+            return Request("quit", [], [])
+        if command in ("h", "help", "?"):
+            return Request("help", [], [])
+        if command in ("v", "vector", "vectors"):
+            if len(parts) < 2:
+                raise EmbedcliError(":vector needs one or more words, e.g. `:vector 영화`.")
+            return Request("vector", parts[1:], [])
+        raise EmbedcliError(f"Unknown command {quoted(head)}: type :help for what to ask.")
+    positive = [p[1:] if p.startswith("+") else p for p in parts if not _is_negative(p)]
+    negative = [p[1:] for p in parts if _is_negative(p)]
+    if not positive:
+        raise EmbedcliError("Give at least one word without a minus sign, e.g. `왕 -남자 여자`.")
+    if len(positive) == 3 and not negative:
+        return Request("analogy", positive, [])
+    return Request("similar", positive, negative)
+
+
+def _is_negative(part: str) -> bool:
+    return part.startswith("-") and len(part) > 1

@@ -105,8 +105,11 @@ def keyed_vectors(vectors=None, counts: list[int] | None = None):
     return kv
 
 
-def write_model_dir(path: Path, vectors: dict[str, list[float]] | None = None) -> Path:
-    """A model directory with hand-made vectors, as `train` would lay it out."""
+def write_model_dir(
+    path: Path, vectors: dict[str, list[float]] | None = None, *, indexed: bool = True
+) -> Path:
+    """A model directory with hand-made vectors, as `train` would lay it out (`indexed=False`:
+    as embedcli before the query index did, with a pickle it has no record of)."""
     vectors = vectors or TOY_VECTORS
     kv = keyed_vectors(vectors, counts=[100 - rank for rank in range(len(vectors))])
     words = list(vectors)
@@ -119,6 +122,13 @@ def write_model_dir(path: Path, vectors: dict[str, list[float]] | None = None) -
         "files": {"vectors": models.VECTORS_FILE},
     }
     (path / models.CARD_FILE).write_text(json.dumps(card), encoding="utf-8")
+    if indexed:
+        # As `train` leaves it: a query index, and its pickle recorded as written here.
+        from embedcli.store import trust
+        from embedcli.store.query_index import QueryIndex
+
+        models.write_index(path, QueryIndex.from_keyed_vectors(kv))
+        trust.record(path / models.VECTORS_FILE)
     return path
 
 

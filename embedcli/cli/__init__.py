@@ -7,6 +7,7 @@ pipeline's: corpus -> tokens -> model -> queries -> export -> what is available 
 # isort: off
 from embedcli.cli import train_commands  # noqa: F401  tokenize, train
 from embedcli.cli import query_commands  # noqa: F401  similar, analogy, vector
+from embedcli.cli import pretrained_commands  # noqa: F401  import, pretrained, explore
 from embedcli.cli import document_commands  # noqa: F401  doc-vectors, similar-docs
 from embedcli.cli import plot_commands  # noqa: F401  plot
 from embedcli.cli import export_commands  # noqa: F401  export-tsv

@@ -47,6 +47,10 @@ def similar(
     check_topn(topn)
     loaded = load_model(model)
     found = loaded.similar(*words, negative=negative or [], topn=topn)
+    render_similar(loaded, found, fmt, list(words), list(negative or []))
+
+
+def render_similar(loaded, found, fmt: str, words: list[str], negative: list[str]) -> None:
     console.render_rows(
         _neighbour_rows(found),
         ["rank", "word", "score"],
@@ -54,7 +58,7 @@ def similar(
         title=f"Nearest to {found.question}",
         caption=_caption(loaded, found.oov),
         meta={
-            "query": {"positive": list(words), "negative": list(negative or [])},
+            "query": {"positive": words, "negative": negative},
             "oov": _oov_meta(found.oov),
             "model": str(loaded.path),
         },
@@ -110,6 +114,10 @@ def analogy(
         )
     loaded = load_model(model)
     found = loaded.analogy(*words, topn=topn, method=method)
+    render_analogy(loaded, found, fmt, method)
+
+
+def render_analogy(loaded, found, fmt: str, method: str) -> None:
     console.render_rows(
         _neighbour_rows(found),
         ["rank", "word", "score"],
@@ -137,6 +145,10 @@ def vector(
     check_format(fmt)
     loaded = load_model(model)
     vectors, oov = loaded.vectors(list(words))
+    render_vectors(loaded, list(words), vectors, oov, fmt)
+
+
+def render_vectors(loaded, words: list[str], vectors, oov: list[str], fmt: str) -> None:
     rows = [
         {
             "word": word,

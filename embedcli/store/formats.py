@@ -8,7 +8,10 @@ Formats recognised by their content, not their name (each may also be gzip-compr
   little-endian float32 values (the C tool adds a newline after each vector; gensim does not).
 * GloVe text: no header; every line a word and the same number of numbers
   (our vectors.glove.txt).
-* a gensim pickle: KeyedVectors, or a full Word2Vec / FastText model (our model.gensim).
+* fastText's binary model (.bin), read by gensim's Facebook loader, which parses the format
+  (no pickle): whole words, and unseen words built from its character n-grams.
+* a gensim pickle: KeyedVectors, or a full Word2Vec / FastText model (our model.gensim),
+  opened only when trusted (see `embedcli.store.trust`).
 
 A file is read only when its format is unambiguous: a header whose numbers match the file,
 or lines that all hold the same number of numbers. Anything else is refused with a message
@@ -16,8 +19,11 @@ saying what the file looks like and what is wrong with it."""
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import io
+import shutil
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +34,7 @@ WORD2VEC_TEXT = "word2vec text"
 WORD2VEC_BINARY = "word2vec binary"
 GLOVE_TEXT = "GloVe text"
 GENSIM_PICKLE = "gensim"
+FASTTEXT_BINARY = "fastText binary"
 
 _SNIFF_BYTES = 1 << 16
 _SNIFF_LINES = 50
@@ -36,8 +43,8 @@ _FASTTEXT_BIN_MAGIC = (793712314).to_bytes(4, "little")
 _PICKLE_PROTOCOL_2_PLUS = b"\x80"
 
 ACCEPTED = (
-    "a model directory written by `embedcli train` (it holds model.json), or a vectors file "
-    "in word2vec text, word2vec binary or GloVe text format"
+    "a model directory written by `embedcli train` or `embedcli import` (it holds model.json), "
+    "or a vectors file in word2vec text, word2vec binary, GloVe text or fastText .bin format"
 )
 
 
@@ -60,10 +67,7 @@ def sniff(path: Path) -> str:
     if head.startswith(_PICKLE_PROTOCOL_2_PLUS):
         return GENSIM_PICKLE
     if head.startswith(_FASTTEXT_BIN_MAGIC):
-        raise ModelError(
-            f"{path} is a Facebook fastText binary model, which embedcli cannot read: pass "
-            "the .vec file fastText writes next to it (word2vec text format)."
-        )
+        return FASTTEXT_BINARY
     first, _, rest = head.partition(b"\n")
     header = _header(first)
     if header:
@@ -147,16 +151,62 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def read(path: Path, fmt: str):
-    """Read vectors file `path` in format `fmt` (from `sniff`) into gensim KeyedVectors."""
+def read(path: Path, fmt: str, *, limit: int | None = None, trust: bool = False):
+    """Read vectors file `path` in format `fmt` (from `sniff`) into gensim KeyedVectors.
+
+    `limit` keeps the first words only (files list the most frequent first), without reading
+    the rest. A gensim pickle is opened only when trusted (`embedcli.store.trust`).
+    """
     if fmt == GENSIM_PICKLE:
+        from embedcli.store import trust as trusted
+
+        trusted.check(path, trust=trust)
         return _read_gensim(path)
+    if fmt == FASTTEXT_BINARY:
+        return _read_fasttext_bin(path)
     if fmt == WORD2VEC_BINARY:
-        return _read_binary(path)
-    return _read_text(path, has_header=fmt == WORD2VEC_TEXT)
+        return _read_binary(path, limit)
+    return _read_text(path, has_header=fmt == WORD2VEC_TEXT, limit=limit)
 
 
-def _read_text(path: Path, *, has_header: bool):
+def _read_fasttext_bin(path: Path):
+    """fastText's .bin through gensim's Facebook loader (a binary parser, not a pickle)."""
+    from gensim.models.fasttext import load_facebook_vectors
+
+    try:
+        with _uncompressed(path) as plain:
+            return load_facebook_vectors(str(plain))
+    except MemoryError:
+        raise
+    except Exception as exc:  # a damaged file can fail in many ways inside gensim
+        raise ModelError(
+            f"{path} looks like a fastText binary model but cannot be read "
+            f"({type(exc).__name__}: {exc}): the file is damaged or truncated. Download it "
+            "again, or pass the .vec file fastText writes next to it."
+        ) from None
+
+
+@contextlib.contextmanager
+def _uncompressed(path: Path):
+    """`path`, or for a gzip file a temporary uncompressed copy in the cache: gensim's reader
+    of fastText .bin gets short reads from a compressed stream (cc.ko.300.bin.gz)."""
+    with open(path, "rb") as handle:
+        compressed = handle.read(2) == _GZIP_MAGIC
+    if not compressed:
+        yield path
+        return
+    from embedcli import paths
+
+    place = paths.cache_home() / "uncompressed"
+    place.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=place, prefix=".", suffix=".bin") as plain:
+        with gzip.open(path, "rb") as source:
+            shutil.copyfileobj(source, plain, 1 << 20)
+        plain.flush()
+        yield Path(plain.name)
+
+
+def _read_text(path: Path, *, has_header: bool, limit: int | None = None):
     fmt = WORD2VEC_TEXT if has_header else GLOVE_TEXT
     words: list[str] = []
     rows: list[np.ndarray] = []
@@ -184,7 +234,9 @@ def _read_text(path: Path, *, has_header: bool):
             word = parts[0]
             words.append(word)
             rows.append(vector)
-    if count is not None and len(words) != count:
+            if limit is not None and len(words) >= limit:
+                break
+    if count is not None and len(words) != count and (limit is None or len(words) < limit):
         cause = "is truncated" if len(words) < count else "has more lines than it says"
         raise ModelError(
             f"{path} {cause}: its word2vec header promises {count:,} words of {dim} numbers "
@@ -213,11 +265,11 @@ def _numbers(values: list[str], path: Path, number: int, fmt: str) -> np.ndarray
         ) from None
 
 
-def _read_binary(path: Path):
+def _read_binary(path: Path, limit: int | None = None):
     from gensim.models import KeyedVectors
 
     try:
-        kv = KeyedVectors.load_word2vec_format(str(path), binary=True)
+        kv = KeyedVectors.load_word2vec_format(str(path), binary=True, limit=limit)
     except EOFError:
         raise ModelError(
             f"{path} is truncated: its word2vec binary header promises more words than it "
@@ -233,7 +285,8 @@ def _read_binary(path: Path):
             f"{path} looks like word2vec binary vectors but cannot be read "
             f"({type(exc).__name__}: {exc}): the file is damaged. {_what_to_pass()}"
         ) from None
-    _check_binary_size(path, kv)
+    if limit is None:
+        _check_binary_size(path, kv)
     return kv
 
 

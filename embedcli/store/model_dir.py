@@ -6,6 +6,12 @@
       model.gensim      the full gensim model, for further training
       vectors.txt       optional: word2vec text format, for other tools
       vectors.glove.txt optional: GloVe text format (no header line)
+      index/            the query index: plain arrays and a vocabulary (see `query_index`)
+
+Queries read only the index, which opens without running any code from the files.
+vectors.kv and model.gensim are pickles, opened only when needed (FastText's n-grams,
+continuing training) and trusted: written by embedcli on this machine (see `trust`) or
+allowed with `--trust`.
 
 A directory is written under a temporary name and renamed into place when complete. The most
 recently trained model is remembered in `<data home>/latest` and is the default for queries.
@@ -24,8 +30,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from embedcli import __version__, paths
-from embedcli.errors import ModelError, quoted
+from embedcli.errors import ModelError, UntrustedPickleError, quoted
 from embedcli.store import formats as vectorfiles
+from embedcli.store import trust as trusted
+from embedcli.store.query_index import INDEX_DIR, QueryIndex
 from embedcli.util.atomic import atomic_dir, atomic_file, broken_link, list_names
 
 MODEL_FORMAT = 1
@@ -39,18 +47,24 @@ LATEST_FILE = "latest"
 
 @dataclass
 class Model:
-    """A loaded model directory: its vectors (gensim KeyedVectors) and its card.
+    """A loaded model: its query index, its card, and its gensim vectors on demand.
 
+    `index` answers queries without gensim. `kv` (gensim KeyedVectors) is loaded on first use,
+    from a trusted vectors.kv or else from the index; `ngram_model()` is FastText's n-gram
+    model, for unseen words, which only a trusted pickle or a fastText .bin holds.
     A model read from a vectors file is `read_only`: its card is made up from the file, and
     nothing can be saved into it. `notice` says on what the model was read from when that is
     not a model directory, for the CLI to show.
     """
 
     path: Path
-    kv: object  # gensim.models.KeyedVectors
     card: dict
+    index: QueryIndex
     read_only: bool = False
     notice: str | None = None
+    kv_loader: Callable[[], object] | None = None
+    ngram_loader: Callable[[], object] | None = None
+    _kv: object = None
 
     @property
     def name(self) -> str:
@@ -58,7 +72,31 @@ class Model:
 
     @property
     def vocab_size(self) -> int:
-        return len(self.kv)
+        return len(self.index)
+
+    @property
+    def kv(self):
+        if self._kv is None:
+            self._kv = self.kv_loader() if self.kv_loader else keyed_vectors(self.index)
+        return self._kv
+
+    def ngram_model(self):
+        """FastText's KeyedVectors with n-grams (for words not in the vocabulary)."""
+        if self.ngram_loader is None:
+            raise ModelError(f"{self.name} has no character n-gram model.")
+        return self.ngram_loader()
+
+
+def keyed_vectors(index: QueryIndex):
+    """gensim KeyedVectors made from a query index (no pickle involved)."""
+    import numpy as np
+    from gensim.models import KeyedVectors
+
+    kv = KeyedVectors(vector_size=index.dims, count=0, dtype=np.float32)
+    kv.add_vectors(index.words, np.asarray(index.vectors, dtype=np.float32))
+    if index.counts:
+        kv.expandos["count"] = np.asarray(index.counts, dtype=np.int64)
+    return kv
 
 
 def default_model_dir(corpus_name: str, algo: str) -> Path:
@@ -75,10 +113,13 @@ def save_model(
     word2vec_text: bool = False,
     glove_text: bool = False,
     force: bool = False,
+    index_limit: int | None = None,
 ) -> Path:
-    """Write vectors, the full model (via `save_full(directory) -> file name`) and the card.
+    """Write vectors, the full model (via `save_full(directory) -> file name`), the query index
+    (of the first `index_limit` words when given) and the card.
 
     The directory appears under its final name only when complete, and becomes the latest.
+    The pickles written are recorded as trusted (see `trust`).
     """
     out_dir = Path(out_dir).expanduser()
     card = dict(card)
@@ -98,10 +139,12 @@ def save_model(
         if glove_text:
             _save_glove_text(wv, tmp / GLOVE_TEXT_FILE)
             files["glove_text"] = GLOVE_TEXT_FILE
+        card["index"] = QueryIndex.from_keyed_vectors(wv, limit=index_limit).write(tmp / INDEX_DIR)
         card["files"] = files
         (tmp / CARD_FILE).write_text(
             json.dumps(card, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
         )
+        trusted.record(*(tmp / name for name in (VECTORS_FILE, files.get("full_model", ""))))
     set_latest(out_dir)
     return out_dir
 
@@ -115,6 +158,7 @@ MODEL_FILES = (
     GLOVE_TEXT_FILE,
     "glove_state.npz",  # glove_train.STATE_FILE, named here to keep numpy off this import
     "docs",  # embedcli.documents.DOCS_DIR: document vectors of the model's corpus
+    INDEX_DIR,
 )
 
 
@@ -212,10 +256,13 @@ def latest_model_dir() -> Path:
     return path
 
 
-def load_model(path: Path | str | None = None) -> Model:
-    """Load a model directory (default: the latest trained), or a vectors file."""
+def load_model(path: Path | str | None = None, *, trust: bool = False) -> Model:
+    """Load a model directory (default: the latest trained), or a vectors file.
+
+    `trust=True` allows opening a pickle embedcli did not write (it can run code).
+    """
     if not path:
-        return _load_model_dir(latest_model_dir())
+        return _load_model_dir(latest_model_dir(), trust)
     path = Path(path).expanduser()
     link = broken_link(path)
     if link:
@@ -228,8 +275,8 @@ def load_model(path: Path | str | None = None) -> Model:
             f"{vectorfiles.ACCEPTED}."
         )
     if path.is_dir():
-        return _load_model_dir(path)
-    return _load_model_file(path)
+        return _load_model_dir(path, trust)
+    return _load_model_file(path, trust)
 
 
 # Files that hold vectors, by what other tools name them: pointed to when a directory that
@@ -237,7 +284,7 @@ def load_model(path: Path | str | None = None) -> Model:
 _VECTORS_SUFFIXES = (".txt", ".vec", ".bin", ".kv", ".gensim", ".model", ".w2v", ".gz")
 
 
-def _load_model_dir(model_dir: Path) -> Model:
+def _load_model_dir(model_dir: Path, trust: bool = False) -> Model:
     card_path = model_dir / CARD_FILE
     if not card_path.is_file():
         try:
@@ -261,9 +308,52 @@ def _load_model_dir(model_dir: Path) -> Model:
             f"{card_path} is damaged: it names no vectors file inside the model directory. "
             "Train the model again."
         )
+    vectors_path = model_dir / name
+    if isinstance(card.get("index"), dict):
+        if not vectors_path.is_file():
+            raise ModelError(
+                f"{model_dir} is incomplete: {name}, which {CARD_FILE} names as its vectors, "
+                "is missing. Train the model again."
+            )
+        index = QueryIndex.open(model_dir, card)
+        if card.get("vector_size", index.dims) != index.dims:
+            raise ModelError(
+                f"{CARD_FILE} of {model_dir} says {card['vector_size']} dimensions but its "
+                f"query index has {index.dims}: the model is damaged or mixed up. Train it again."
+            )
+        notice = None
+    else:
+        index, notice = _add_index(model_dir, card, vectors_path, trust)
+
+    def gensim_vectors():
+        # The pickle holds exactly what was trained; when it is not trusted (replaced, or
+        # copied from elsewhere), the index holds the same vectors without any code.
+        if vectors_path.is_file() and (trust or trusted.is_trusted(vectors_path)):
+            return _read_vectors_pickle(model_dir, card, vectors_path)
+        return keyed_vectors(index)
+
+    def ngrams():
+        trusted.check(vectors_path, trust=trust, needed_for=_NGRAM_NEED, convert=model_dir)
+        return _read_vectors_pickle(model_dir, card, vectors_path)
+
+    return Model(
+        path=model_dir,
+        card=card,
+        index=index,
+        notice=notice,
+        kv_loader=gensim_vectors,
+        ngram_loader=ngrams if index.ngrams else None,
+    )
+
+
+_NGRAM_NEED = "FastText's n-gram model, to build words not in the vocabulary"
+
+
+def _read_vectors_pickle(model_dir: Path, card: dict, vectors_path: Path):
+    """vectors.kv, which the caller has checked is trusted."""
     from gensim.models import KeyedVectors
 
-    vectors_path = model_dir / name
+    name = vectors_path.name
     if not vectors_path.is_file():
         raise ModelError(
             f"{model_dir} is incomplete: {name}, which {CARD_FILE} names as its vectors, is "
@@ -286,7 +376,54 @@ def _load_model_dir(model_dir: Path) -> Model:
             f"{CARD_FILE} of {model_dir} says {card['vector_size']} dimensions but {name} has "
             f"{kv.vector_size}: the model is damaged or mixed up. Train it again."
         )
-    return Model(path=model_dir, kv=kv, card=card)
+    return kv
+
+
+def _add_index(
+    model_dir: Path, card: dict, vectors_path: Path, trust: bool
+) -> tuple[QueryIndex, str | None]:
+    """The query index of a model directory written before embedcli had one, from its
+    vectors.kv when that pickle is trusted; written into the directory when possible."""
+    if not vectors_path.is_file():
+        raise ModelError(
+            f"{model_dir} is incomplete: {vectors_path.name}, which {CARD_FILE} names as its "
+            "vectors, is missing. Train the model again."
+        )
+    if not (trust or trusted.is_trusted(vectors_path)):
+        raise UntrustedPickleError(
+            f"{model_dir} has no query index yet, and its {vectors_path.name} is a Python "
+            "pickle that embedcli has no record of writing on this machine: opening it "
+            "(to add the index) would run any code its author put in it. If you trust the "
+            f"model's source, run `embedcli import --trust {model_dir}` once to add the index."
+        )
+    kv = _read_vectors_pickle(model_dir, card, vectors_path)
+    index = QueryIndex.from_keyed_vectors(kv)
+    try:
+        write_index(model_dir, index)
+    except (OSError, ModelError) as exc:
+        return index, (
+            f"{model_dir} has no query index and it could not be added ({exc}); queries on "
+            "it load the whole model each time."
+        )
+    if trust:
+        full = model_dir / FULL_MODEL_FILE
+        trusted.record(vectors_path, *([full] if full.is_file() else []))
+    return index, f"Added the query index to {model_dir}; later queries open it directly."
+
+
+def write_index(model_dir: Path, index: QueryIndex) -> None:
+    """Add `index` to an existing model directory: its files, then its card section."""
+    from embedcli.util.atomic import atomic_dir, output_lock
+
+    with output_lock(model_dir, "model directory", "--model"):
+        with atomic_dir(model_dir / INDEX_DIR, force=True) as tmp:
+            section = index.write(tmp)
+        card_path = model_dir / CARD_FILE
+        card = json.loads(card_path.read_text(encoding="utf-8"))
+        card["index"] = section
+        with atomic_file(card_path, force=True) as tmp:
+            tmp.write_text(json.dumps(card, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    index.path = model_dir / INDEX_DIR
 
 
 def _read_card(card_path: Path) -> dict:
@@ -327,15 +464,15 @@ def _read_card(card_path: Path) -> dict:
     return card
 
 
-def _load_model_file(path: Path) -> Model:
+def _load_model_file(path: Path, trust: bool = False) -> Model:
     """A file given where a model is expected: part of a model directory, or vectors."""
     directory = _owning_model_dir(path)
     if directory is not None:
-        model = _load_model_dir(directory)
+        model = _load_model_dir(directory, trust)
         model.notice = f"{path.name} is part of the model directory {directory}; reading that."
         return model
     fmt = vectorfiles.sniff(path)
-    kv = vectorfiles.read(path, fmt)
+    kv = vectorfiles.read(path, fmt, trust=trust)
     card = {
         "format": MODEL_FORMAT,
         "algo": None,
@@ -343,8 +480,20 @@ def _load_model_file(path: Path) -> Model:
         "vocab_size": len(kv),
         "vector_size": kv.vector_size,
     }
-    notice = f"Read {fmt} vectors from {path} (no model card)."
-    return Model(path=path, kv=kv, card=card, read_only=True, notice=notice)
+    notice = (
+        f"Read {fmt} vectors from {path} (no model card); `embedcli import {path}` makes a "
+        "model directory that opens in a blink."
+    )
+    index = QueryIndex.from_keyed_vectors(kv)
+    return Model(
+        path=path,
+        card=card,
+        index=index,
+        read_only=True,
+        notice=notice,
+        _kv=kv,
+        ngram_loader=(lambda: kv) if index.ngrams else None,
+    )
 
 
 def _owning_model_dir(path: Path) -> Path | None:

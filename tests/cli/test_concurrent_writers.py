@@ -78,8 +78,9 @@ def test_second_run_is_refused_while_another_writes(runner, tmp_path, corpus):
         ]
         assert snapshot(out) == before
         assert not (tmp_path / "cache").exists()  # refused before tokenizing
+        # "home": the data home, where write_model_dir recorded its pickle as trusted
         assert sorted(p.name for p in tmp_path.iterdir()) == [
-            "en.txt", "model", "model.lock"
+            "en.txt", "home", "model", "model.lock"
         ]  # fmt: skip
     finally:
         holder.stdin.close()

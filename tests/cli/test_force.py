@@ -109,7 +109,7 @@ def test_train_force_still_replaces_a_model_or_an_empty_directory(
     card = json.loads((out / models.CARD_FILE).read_text(encoding="utf-8"))
     assert card["algo"] == "word2vec"
     assert sorted(p.name for p in out.iterdir()) == sorted(
-        [models.CARD_FILE, *card["files"].values()]
+        [models.CARD_FILE, *card["files"].values(), "index"]
     )
 
 

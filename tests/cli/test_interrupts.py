@@ -251,7 +251,7 @@ def test_a_save_stopped_halfway_leaves_no_model_under_the_final_name(tmp_path, s
     before = {}
     if existing:
         write_model_dir(out)
-        before = {p.name: p.read_bytes() for p in out.iterdir()}
+        before = {str(p): p.read_bytes() for p in out.rglob("*") if p.is_file()}
     args = ["train", "-c", str(corpus), "--lang", "en", "-o", str(out), "-w", "1", "--force"]
     args += ["--epochs", "1", "--min-count", "1", "--vector-size", "1000", "--word2vec-text"]
     child = Child(args, cwd=tmp_path)
@@ -259,7 +259,8 @@ def test_a_save_stopped_halfway_leaves_no_model_under_the_final_name(tmp_path, s
     def saving() -> bool:
         if save_in_progress(tmp_path, "model"):
             return True
-        return out.exists() and {p.name for p in out.iterdir()} != set(before)  # in place
+        names = {Path(path).relative_to(out).parts[0] for path in before}
+        return out.exists() and {p.name for p in out.iterdir()} != names  # in place
 
     child.wait_until(saving, "the save began", timeout=120)
     child.signal_group(signum)
@@ -268,7 +269,7 @@ def test_a_save_stopped_halfway_leaves_no_model_under_the_final_name(tmp_path, s
     assert code == (-signal.SIGKILL if signum == signal.SIGKILL else 143), stderr
     assert stdout == ""
     if existing:
-        assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+        assert {str(p): p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
     else:
         assert not out.exists()
     if signum == signal.SIGKILL:
@@ -298,12 +299,14 @@ def test_a_save_that_fails_halfway_leaves_no_model_under_the_final_name(tmp_path
     assert hidden_leftovers(tmp_path) == []
 
     write_model_dir(out)
-    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    before = {str(p): p.read_bytes() for p in out.rglob("*") if p.is_file()}
     with pytest.raises(OSError, match="Input/output error"):
         models.save_model(
             out, wv=kv, card={"algo": "test"}, save_full=failing_full_model, force=True
         )
-    assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # the old model, whole
+    assert {
+        str(p): p.read_bytes() for p in out.rglob("*") if p.is_file()
+    } == before  # the old model, whole
     assert hidden_leftovers(tmp_path) == []
 
 

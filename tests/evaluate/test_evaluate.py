@@ -240,7 +240,7 @@ def test_in_vocabulary_words_never_start_the_tokenizer(hand_kv, questions_file, 
 
     monkeypatch.setitem(TOKENIZERS, "okt", no_okt)
     card = {"tokenizer": {"options": default_options("okt").to_dict()}}
-    model = models.Model(path=questions_file.parent, kv=hand_kv, card=card)
+    model = stored_model(questions_file.parent, hand_kv, card)
     vocab_only = questions_file.parent / "in_vocab.txt"
     vocab_only.write_text(": semantic-royalty\nman king woman queen\n", encoding="utf-8")
     messages = []
@@ -458,7 +458,7 @@ def test_fasttext_words_outside_the_vocabulary_are_oov(tmp_path):
 
     sentences = [["man", "king", "woman", "queen", "apple"]] * 20
     ft = FastText(sentences, vector_size=8, min_count=1, epochs=1, workers=1, bucket=1000, seed=1)
-    model = models.Model(path=tmp_path, kv=ft.wv, card={})
+    model = stored_model(tmp_path, ft.wv, {})
     path = tmp_path / "q.txt"
     path.write_text(": s\nman king woman queen\nman king woman queens\n", encoding="utf-8")
     result = eval_scoring.evaluate_model(model, analogies=[path], restrict_vocab=0)
@@ -585,3 +585,17 @@ def test_evaluate_missing_model_and_bad_format(runner, tmp_path):
     assert result.exit_code == 2 and "--format must be one of table, json" in result.stderr
     result = runner.invoke(app, ["evaluate", "--lang", "fr"])
     assert result.exit_code == 2 and "Unknown --lang 'fr'" in result.stderr
+
+
+def stored_model(path, kv, card):
+    """A loaded model as `load_model` makes it, around KeyedVectors made here."""
+    from embedcli.store.query_index import QueryIndex
+
+    index = QueryIndex.from_keyed_vectors(kv)
+    return models.Model(
+        path=path,
+        card=card,
+        index=index,
+        _kv=kv,
+        ngram_loader=(lambda: kv) if index.ngrams else None,
+    )

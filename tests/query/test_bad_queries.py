@@ -10,6 +10,7 @@ import pytest
 
 from embedcli.cli.app import app
 from embedcli.store import model_dir as models
+from embedcli.store import trust
 from tests.conftest import assert_one_error, write_model_dir
 
 ENGLISH = {
@@ -149,6 +150,7 @@ def test_fasttext_does_not_build_words_of_an_unseen_script(runner, tmp_path):
     models.save_vectors(model.wv, path / models.VECTORS_FILE)
     card = {"format": models.MODEL_FORMAT, "tokenizer": {"options": {"tokenizer": "english"}}}
     (path / models.CARD_FILE).write_text(json.dumps(card), encoding="utf-8")
+    trust.record(path / models.VECTORS_FILE)  # as `train` would have
 
     built = runner.invoke(app, ["vector", "kings", "--model", str(path), "--format", "json"])
     assert built.exit_code == 0, built.output

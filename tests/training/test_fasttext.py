@@ -9,6 +9,7 @@ import pytest
 from embedcli.cli.app import app
 from embedcli.query import OOV_NOTE, similar, vectors_of
 from embedcli.store import model_dir as models
+from embedcli.store import trust
 from embedcli.training.config import TrainConfig, TrainConfigError
 from embedcli.training.trainer import train
 
@@ -29,6 +30,12 @@ def ft_model_dir(okt_tokens, tmp_path_factory):
         out, wv=result.wv, card={"algo": "fasttext"}, save_full=result.save_full_model
     )
     return out
+
+
+@pytest.fixture(autouse=True)
+def trusted_here(ft_model_dir):
+    """The module's model was recorded as trusted in another test's data home."""
+    trust.record(ft_model_dir / models.VECTORS_FILE)
 
 
 def test_unseen_word_is_built_from_ngrams_after_save_and_load(ft_model_dir):

@@ -114,6 +114,7 @@ def test_save_and_load_model_directory(okt_tokens, tmp_path):
         word2vec_text=True,
     )
     assert sorted(p.name for p in out.iterdir() if not p.name.endswith(".npy")) == [
+        "index",
         "model.gensim",
         "model.json",
         "vectors.kv",

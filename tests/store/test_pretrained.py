@@ -13,7 +13,7 @@ import pytest
 from embedcli.cli.app import app
 from embedcli.store import pretrained
 from tests.conftest import assert_one_error
-from tests.processes import RangeServer
+from tests.local_http import LocalServer
 
 WORDS = [f"w{i}" for i in range(150)] + ["영화", "배우", "감독", "king", "queen"]
 
@@ -160,8 +160,9 @@ def test_pretrained_lists_name_language_size_url_licence(runner):
 
 def test_import_by_name_downloads_then_imports(runner, tmp_path, fasttext_model, monkeypatch):
     served = gzip.compress(write_bin(fasttext_model, tmp_path / "cc.ko.300.bin").read_bytes())
-    with RangeServer(served).running() as server:
-        monkeypatch.setenv(pretrained.MIRROR_VARIABLE, server.base + "/mirror")
+    with LocalServer(tmp_path / "www").running() as server:
+        server.publish("cc.ko.300.bin.gz", served)
+        monkeypatch.setenv(pretrained.MIRROR_VARIABLE, server.url("ranged"))
         result = runner.invoke(app, ["import", "fasttext-ko", "-o", str(tmp_path / "ko")])
         assert result.exit_code == 0, result.output
         card = json.loads((tmp_path / "ko" / "model.json").read_text(encoding="utf-8"))
@@ -184,8 +185,9 @@ def test_import_by_name_downloads_then_imports(runner, tmp_path, fasttext_model,
 
 def test_a_corrupt_download_is_refused_in_one_line(runner, tmp_path, fasttext_model, monkeypatch):
     whole = gzip.compress(write_bin(fasttext_model, tmp_path / "x.bin").read_bytes())
-    with RangeServer(whole[: len(whole) // 2]).running() as server:
-        monkeypatch.setenv(pretrained.MIRROR_VARIABLE, server.base)
+    with LocalServer(tmp_path / "www").running() as server:
+        server.publish("cc.ko.300.bin.gz", whole[: len(whole) // 2])
+        monkeypatch.setenv(pretrained.MIRROR_VARIABLE, server.url("ranged"))
         result = runner.invoke(app, ["import", "fasttext-ko", "-q", "-o", str(tmp_path / "ko")])
     assert_one_error(result, "download of fasttext-ko", "damaged", "import fasttext-ko` again")
     assert not (tmp_path / "ko").exists()

@@ -78,5 +78,11 @@ def write_doc_model(path: Path, corpus: Path, vectors=None, counts=None) -> Path
         "tokenizer": {"options": default_options("english").to_dict()},
     }
     (path / models.CARD_FILE).write_text(json.dumps(card), encoding="utf-8")
+    # As `train` leaves it: a query index, and its pickle recorded as written here.
+    from embedcli.store import trust
+    from embedcli.store.query_index import QueryIndex
+
+    models.write_index(path, QueryIndex.from_keyed_vectors(kv))
+    trust.record(path / models.VECTORS_FILE)
     models.set_latest(path)
     return path

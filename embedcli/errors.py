@@ -76,3 +76,7 @@ class UnwritablePlaceError(EmbedcliError):
 
 class OutOfMemoryError(EmbedcliError):
     """A run needs more memory than the machine has available."""
+
+
+class ClusterError(EmbedcliError):
+    """The Dask cluster given with --cluster cannot be reached, or it lost the work."""

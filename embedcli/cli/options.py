@@ -80,6 +80,18 @@ LangOpt = Annotated[
         "Defaults to the named corpus's language (en for --corpus en), else ko.",
     ),
 ]
+ClusterOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--cluster",
+        envvar="EMBEDCLI_CLUSTER",
+        show_envvar=False,
+        help="Tokenize on a Dask cluster: the scheduler's address (tcp://head:8786, as "
+        "`dask scheduler` prints it), or local:N for N worker processes on this machine. The "
+        "tokens are the same as without it. Needs embedcli[cluster] here and on the workers; "
+        "$EMBEDCLI_CLUSTER sets it too.",
+    ),
+]
 ForceOpt = Annotated[bool, typer.Option("--force", "-f", help="Replace existing output files.")]
 QuietOpt = Annotated[
     bool, typer.Option("--quiet", "-q", help="No progress bars or status lines on stderr.")

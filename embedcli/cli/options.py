@@ -16,9 +16,9 @@ CorpusOpt = Annotated[
     typer.Option(
         "--corpus",
         "-c",
-        help="A corpus name (see `embedcli corpora`) or the path of a TSV, text or TED XML "
-        "file (.gz, or a .zip holding one file, is fine). Defaults to the shipped NSMC "
-        "reviews.",
+        help="A corpus name (see `embedcli corpora`) or the path of a TSV, text, TED XML or "
+        "MediaWiki dump file (.gz, .bz2, or a .zip holding one file, is fine). Defaults to "
+        "the shipped NSMC reviews.",
     ),
 ]
 FormatOpt = Annotated[
@@ -27,8 +27,10 @@ FormatOpt = Annotated[
         "--corpus-format",
         help="How to read a corpus file: auto (ted-xml for .xml files or a leading <?xml, "
         "else TSV when the first line has a tab, else text), tsv, text (one document per "
-        "line; lines over a million characters, like text8's, become 10,000-word documents) "
-        "or ted-xml (one document per sentence of each <content>, stage notes dropped).",
+        "line; lines over a million characters, like text8's, become 10,000-word documents), "
+        "ted-xml (one document per sentence of each <content>, stage notes dropped) or "
+        "mediawiki (a Wikipedia dump such as *-pages-articles.xml.bz2, recognised by its "
+        "<mediawiki> root: one document per paragraph of each article, markup stripped).",
     ),
 ]
 TextColumnOpt = Annotated[

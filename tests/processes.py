@@ -210,6 +210,8 @@ class RangeServer:
     base: str = ""
     slow: threading.Event = field(default_factory=threading.Event)
     requests: list[dict[str, str]] = field(default_factory=list)
+    # Other files by path (e.g. "/sha1sums.txt"); every other path gets `payload`.
+    files: dict[str, bytes] = field(default_factory=dict)
 
     @property
     def etag(self) -> str:
@@ -223,6 +225,9 @@ class RangeServer:
             def do_GET(self) -> None:  # noqa: N802 - the name http.server dispatches to
                 state.requests.append(dict(self.headers.items()))
                 payload, etag = state.payload, state.etag
+                if self.path in state.files:
+                    payload = state.files[self.path]
+                    etag = '"' + hashlib.sha256(payload).hexdigest()[:16] + '"'
                 start = 0
                 wanted = self.headers.get("Range", "")
                 if wanted.startswith("bytes=") and self.headers.get("If-Range", etag) == etag:

@@ -1,4 +1,5 @@
 """A small MediaWiki dump for the tests, written the way Wikimedia writes them."""
+# ruff: noqa: E501 - wikitext and XML lines as Wikimedia writes them
 
 from __future__ import annotations
 

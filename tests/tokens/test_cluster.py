@@ -131,7 +131,9 @@ def test_interrupted_cluster_run_keeps_its_part_and_continues(cluster, tmp_path)
     part = tmp_path / ".remote.txt.part"
     assert part.is_file()
     statuses: list[str] = []
-    remote = tokenize_corpus(source, options, output=target, cluster=spec, on_status=statuses.append)
+    remote = tokenize_corpus(
+        source, options, output=target, cluster=spec, on_status=statuses.append
+    )
     assert any("Continuing" in s for s in statuses), statuses
     assert remote.path.read_bytes() == local.path.read_bytes()
     assert not part.exists()

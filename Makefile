@@ -49,6 +49,9 @@ bench: $(STAMP)
 	@if [ -n "$(ENGLISH)" ]; then \
 		$(BIN)/python benchmarks/bench_english.py --corpus "$(ENGLISH)" --out benchmarks/results; \
 	else echo "English evaluation benchmark skipped: make bench ENGLISH=path/to/english.txt.gz"; fi
+	@if [ -n "$(REVIEWS_ALL)" ]; then \
+		$(BIN)/python benchmarks/bench_cluster.py --reviews "$(REVIEWS_ALL)" --out benchmarks/results; \
+	else echo "Cluster benchmark skipped: make bench REVIEWS_ALL=path/to/reviews_all.tsv.gz"; fi
 
 # The original C/C++ tools against ours (you build them; see BENCHMARKS.md):
 # make bench-reference TOKENS=... FASTTEXT=path/to/fasttext GLOVE_DIR=dir/with/glove/tools

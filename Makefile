@@ -56,6 +56,9 @@ bench: $(STAMP)
 	@if [ -n "$(NSMC_MODEL)" ]; then \
 		$(BIN)/python benchmarks/bench_query.py --nsmc-model "$(NSMC_MODEL)" --out benchmarks/results; \
 	else echo "Query benchmark skipped: make bench NSMC_MODEL=path/to/nsmc/model"; fi
+	@if [ -n "$(REVIEWS_ALL)" ]; then \
+		$(BIN)/python benchmarks/bench_cluster.py --reviews "$(REVIEWS_ALL)" --out benchmarks/results; \
+	else echo "Cluster benchmark skipped: make bench REVIEWS_ALL=path/to/reviews_all.tsv.gz"; fi
 
 # The original C/C++ tools against ours (you build them; see BENCHMARKS.md):
 # make bench-reference TOKENS=... FASTTEXT=path/to/fasttext GLOVE_DIR=dir/with/glove/tools

@@ -105,6 +105,7 @@ def tokenize(
     text_column: str | int | None = None,
     encoding: str | None = None,
     force: bool = False,
+    cluster: str | None = None,
     on_status: Status | None = None,
     on_progress: Progress | None = None,
 ):
@@ -112,13 +113,15 @@ def tokenize(
 
     One document per line, tokens separated by spaces, with a JSON sidecar (`<file>.json`)
     describing the source, the tokenizer and the counts. Without `output` the tokens go to
-    the token cache that `train` reuses.
+    the token cache that `train` reuses. `cluster` tokenizes on a Dask cluster: a scheduler
+    address (`tcp://head:8786`) or `local:N` for N worker processes here; same tokens.
     """
     from embedcli.tokens.runner import check_workers
     from embedcli.util.atomic import check_can_create
 
     tokenize_options(tokenizer, lang, max_repeat)  # contradicting options fail before any work
     check_workers(workers)  # here too: a cached result would otherwise skip the check
+    spec = _cluster_spec(cluster)
     if output:
         check_can_create(
             Path(output), "tokens file", "Choose another --output, or make that directory writable."
@@ -140,10 +143,24 @@ def tokenize(
         force=force,
         on_status=on_status,
         on_progress=on_progress,
+        cluster=spec,
     )
 
 
-def _tokenize(source, options, *, output, workers, force, on_status, on_progress):
+def _cluster_spec(cluster: str | None):
+    """--cluster checked before any work: its syntax, Dask installed, the scheduler there."""
+    if cluster is None:
+        return None
+    from embedcli.tokens.cluster import check_reachable, parse_cluster, require_distributed
+
+    spec = parse_cluster(cluster)
+    if spec is not None:
+        require_distributed()
+        check_reachable(spec)
+    return spec
+
+
+def _tokenize(source, options, *, output, workers, force, on_status, on_progress, cluster=None):
     from embedcli.tokens.cache import tokenize_corpus
 
     stage = f"tokenize ({options.tokenizer})"
@@ -168,6 +185,7 @@ def _tokenize(source, options, *, output, workers, force, on_status, on_progress
         on_start=started,
         on_progress=advanced,
         on_status=on_status,
+        cluster=cluster,
     )
     meta = result.meta
     counts = meta["counts"]
@@ -184,7 +202,9 @@ def _tokenize(source, options, *, output, workers, force, on_status, on_progress
             on_status,
             f"Tokenized {counts['documents']:,} documents of {source.name} in "
             f"{meta['seconds']:.1f} s ({meta['documents_per_second']:,.0f} docs/s, "
-            f"{meta['workers']} workers): {counts['tokens']:,} tokens"
+            f"{meta['workers']} workers"
+            + (f" of the cluster at {meta['cluster']}" if meta.get("cluster") else "")
+            + f"): {counts['tokens']:,} tokens"
             + (f"; skipped {skipped:,} rows ({reasons})" if skipped else "")
             + f" -> {result.path}",
         )
@@ -225,6 +245,7 @@ def train(
     word2vec_text: bool = False,
     glove_text: bool = False,
     force: bool = False,
+    cluster: str | None = None,
     on_status: Status | None = None,
     on_progress: Progress | None = None,
     on_epoch: Callable | None = None,
@@ -235,7 +256,8 @@ def train(
     shipped NSMC reviews tokenized by Okt. The model goes to `output` (default
     `<data home>/models/<corpus>-<algo>`) and becomes the latest model, which `load()` and the
     query commands use by default. `output` is replaced only with `force=True`, and only when
-    it holds a model embedcli wrote.
+    it holds a model embedcli wrote. `cluster` tokenizes on a Dask cluster (see `tokenize`);
+    training itself runs here.
     """
     from embedcli.corpora.registry import DEFAULT_CORPUS
     from embedcli.store.model_dir import default_model_dir, foreign_files, save_model
@@ -266,6 +288,7 @@ def train(
         max_vocab=max_vocab,
     )
     tokenize_options(tokenizer, lang, max_repeat)  # contradicting options fail before any work
+    spec = _cluster_spec(cluster)
     out_dir = Path(output) if output else default_model_dir(str(corpus or DEFAULT_CORPUS), algo)
     _check_model_places(out_dir, chosen=output is not None)
     # Held from before tokenizing until the directory is in place: a second run writing the
@@ -291,6 +314,7 @@ def train(
             force=False,
             on_status=on_status,
             on_progress=on_progress,
+            cluster=spec,
         )
         tokenize_seconds = time.perf_counter() - tokenize_started
 

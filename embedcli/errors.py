@@ -80,3 +80,7 @@ class OutOfMemoryError(EmbedcliError):
 
 class UntrustedPickleError(ModelError):
     """A Python pickle embedcli did not write here, and the caller did not say to trust it."""
+
+
+class ClusterError(EmbedcliError):
+    """The Dask cluster given with --cluster cannot be reached, or it lost the work."""

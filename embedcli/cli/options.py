@@ -16,9 +16,9 @@ CorpusOpt = Annotated[
     typer.Option(
         "--corpus",
         "-c",
-        help="A corpus name (see `embedcli corpora`) or the path of a TSV, text or TED XML "
-        "file (.gz, or a .zip holding one file, is fine). Defaults to the shipped NSMC "
-        "reviews.",
+        help="A corpus name (see `embedcli corpora`) or the path of a TSV, text, TED XML or "
+        "MediaWiki dump file (.gz, .bz2, or a .zip holding one file, is fine). Defaults to "
+        "the shipped NSMC reviews.",
     ),
 ]
 FormatOpt = Annotated[
@@ -27,8 +27,10 @@ FormatOpt = Annotated[
         "--corpus-format",
         help="How to read a corpus file: auto (ted-xml for .xml files or a leading <?xml, "
         "else TSV when the first line has a tab, else text), tsv, text (one document per "
-        "line; lines over a million characters, like text8's, become 10,000-word documents) "
-        "or ted-xml (one document per sentence of each <content>, stage notes dropped).",
+        "line; lines over a million characters, like text8's, become 10,000-word documents), "
+        "ted-xml (one document per sentence of each <content>, stage notes dropped) or "
+        "mediawiki (a Wikipedia dump such as *-pages-articles.xml.bz2, recognised by its "
+        "<mediawiki> root: one document per paragraph of each article, markup stripped).",
     ),
 ]
 TextColumnOpt = Annotated[
@@ -78,6 +80,18 @@ LangOpt = Annotated[
         "--lang",
         help="The corpus language, which picks the tokenizer: ko (okt) or en (english). "
         "Defaults to the named corpus's language (en for --corpus en), else ko.",
+    ),
+]
+ClusterOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--cluster",
+        envvar="EMBEDCLI_CLUSTER",
+        show_envvar=False,
+        help="Tokenize on a Dask cluster: the scheduler's address (tcp://head:8786, as "
+        "`dask scheduler` prints it), or local:N for N worker processes on this machine. The "
+        "tokens are the same as without it. Needs embedcli[cluster] here and on the workers; "
+        "$EMBEDCLI_CLUSTER sets it too.",
     ),
 ]
 ForceOpt = Annotated[bool, typer.Option("--force", "-f", help="Replace existing output files.")]

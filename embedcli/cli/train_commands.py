@@ -10,6 +10,7 @@ import typer
 from embedcli.cli import console
 from embedcli.cli.app import app
 from embedcli.cli.options import (
+    ClusterOpt,
     CorpusOpt,
     EncodingOpt,
     ForceOpt,
@@ -44,6 +45,7 @@ def tokenize(
     lang: LangOpt = None,
     force: ForceOpt = False,
     quiet: QuietOpt = False,
+    cluster: ClusterOpt = None,
 ) -> None:
     """Tokenize a corpus in parallel: Okt the textbook's way (default), Kiwi, MeCab or English."""
     from embedcli import api
@@ -60,6 +62,7 @@ def tokenize(
             text_column=text_column,
             encoding=encoding,
             force=force,
+            cluster=cluster,
             on_status=bars.status,
             on_progress=bars.on_progress,
         )
@@ -138,6 +141,7 @@ def train(
     lang: LangOpt = None,
     force: ForceOpt = False,
     quiet: QuietOpt = False,
+    cluster: ClusterOpt = None,
 ) -> None:
     """Train word vectors on a corpus (default: the shipped NSMC reviews, tokenized with Okt)."""
     from embedcli import api
@@ -173,6 +177,7 @@ def train(
             word2vec_text=word2vec_text,
             glove_text=glove_text,
             force=force,
+            cluster=cluster,
             on_status=bars.status,
             on_progress=bars.on_progress,
             on_epoch=bars.on_epoch,

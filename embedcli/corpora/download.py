@@ -68,6 +68,7 @@ def fetch(
     on_progress: Callable[[int, int | None], None] | None = None,
     cache_dir: Path | None = None,
     timeout: float = 30.0,
+    sha1: str | Callable[[], str] | None = None,
 ) -> Path:
     """Return a local, verified copy of `url`, downloading it unless the cache has it.
 
@@ -75,6 +76,10 @@ def fetch(
     the URL. `on_progress(bytes_done, total_or_None)` is called once before the first chunk
     and after every chunk of a download (a resumed one starts at the bytes it already has),
     never on a cache hit. Failures raise DownloadError.
+
+    `sha1` is a SHA-1 the download must have (what Wikimedia publishes for its dumps), or a
+    function giving it, called only when a download is needed; a cache hit is checked
+    against the sha256 recorded at download time.
     """
     expected = _normalise_sha256(sha256)
     target = cache_path(url, name=name, cache_dir=cache_dir)
@@ -89,7 +94,8 @@ def fetch(
         if _cache_hit(target, meta_path, url, expected):
             return target  # another run finished it while we waited
         _discard(target, meta_path)
-        size, digest = _download(url, target, expected, on_progress, timeout)
+        wanted_sha1 = _normalise_sha1(sha1() if callable(sha1) else sha1)
+        size, digest = _download(url, target, expected, on_progress, timeout, wanted_sha1)
         _write_meta(meta_path, url=url, sha256=digest, size=size, downloaded_at=_now())
     return target
 
@@ -187,12 +193,13 @@ def _download(
     expected: str | None,
     on_progress: Callable[[int, int | None], None] | None,
     timeout: float,
+    sha1: str | None = None,
 ) -> tuple[int, str]:
     """Stream `url` to the `.part` next to `target` (continuing a kept one), verify it and
     rename it into place."""
     part = _part_path(target)
     state = part.with_name(part.name + ".json")
-    offset, version = _kept_part(part, state, url, expected)
+    offset, version = _kept_part(part, state, url, expected, sha1)
     response = _open(url, timeout, offset, version)
     if response is None:  # 416: the kept part does not fit the file any more
         offset, version = 0, None
@@ -205,12 +212,13 @@ def _download(
             length = _content_length(response)
             total = offset + length if length is not None else None
             version = _version(response)
-            keep = version is not None or expected is not None
+            keep = version is not None or expected is not None or sha1 is not None
             handle = _open_part(part, target, offset)
             done = offset
             with handle:
                 digest = _hash_prefix(handle, offset)
-                _write_state(state, url=url, sha256=expected, version=version, keep=keep)
+                digest_sha1 = _hash_prefix(handle, offset, "sha1") if sha1 else None
+                _write_state(state, url=url, sha256=expected, version=version, keep=keep, sha1=sha1)
                 if on_progress is not None:
                     on_progress(done, total)
                 while chunk := _read_chunk(response, url, timeout, done, total):
@@ -220,6 +228,8 @@ def _download(
                         keep = False
                         raise _write_error(target, exc) from None
                     digest.update(chunk)
+                    if digest_sha1 is not None:
+                        digest_sha1.update(chunk)
                     done += len(chunk)
                     if on_progress is not None:
                         on_progress(done, total)
@@ -238,6 +248,12 @@ def _download(
                 f"Checksum mismatch for {url}: expected sha256 {expected} but got {actual}. "
                 "The download was deleted; retry, and if it happens again report it (the file "
                 f"upstream may have changed), or {LOCAL_HINT}."
+            )
+        if digest_sha1 is not None and digest_sha1.hexdigest() != sha1:
+            raise DownloadError(
+                f"Checksum mismatch for {url}: its published sha1 is {sha1} but the download's "
+                f"is {digest_sha1.hexdigest()}. The download was deleted; retry (the file may "
+                f"have been replaced by a newer one while it downloaded), or {LOCAL_HINT}."
             )
         try:
             os.replace(part, target)
@@ -269,7 +285,9 @@ def _part_path(target: Path) -> Path:
     return target.with_name(f".{target.name}.part")
 
 
-def _kept_part(part: Path, state: Path, url: str, expected: str | None) -> tuple[int, dict | None]:
+def _kept_part(
+    part: Path, state: Path, url: str, expected: str | None, sha1: str | None = None
+) -> tuple[int, dict | None]:
     """(bytes to resume from, the version they are of) for a part kept by an earlier run."""
     meta = _read_meta(state)
     try:
@@ -280,6 +298,7 @@ def _kept_part(part: Path, state: Path, url: str, expected: str | None) -> tuple
         meta is None
         or meta.get("url") != url
         or meta.get("sha256") != expected
+        or meta.get("sha1") != sha1
         or not meta.get("resumable")
     ):
         return 0, None
@@ -319,9 +338,9 @@ def _open_part(part: Path, target: Path, offset: int) -> BinaryIO:
         raise _write_error(target, exc) from None
 
 
-def _hash_prefix(handle: BinaryIO, offset: int):
-    """A sha256 fed with the first `offset` bytes already in the part."""
-    digest = hashlib.sha256()
+def _hash_prefix(handle: BinaryIO, offset: int, algorithm: str = "sha256"):
+    """A sha256 (or `algorithm`) fed with the first `offset` bytes already in the part."""
+    digest = hashlib.new(algorithm)
     handle.seek(0)
     left = offset
     while left:
@@ -335,12 +354,20 @@ def _hash_prefix(handle: BinaryIO, offset: int):
 
 
 def _write_state(
-    state: Path, *, url: str, sha256: str | None, version: dict | None, keep: bool
+    state: Path,
+    *,
+    url: str,
+    sha256: str | None,
+    version: dict | None,
+    keep: bool,
+    sha1: str | None = None,
 ) -> None:
     if not keep:
         state.unlink(missing_ok=True)
         return
     data = {"url": url, "sha256": sha256, "version": version, "resumable": True}
+    if sha1 is not None:
+        data["sha1"] = sha1
     try:
         with atomic_file(state, force=True) as tmp:
             tmp.write_text(json.dumps(data) + "\n", encoding="utf-8")
@@ -479,6 +506,15 @@ def _normalise_sha256(value: str | None) -> str | None:
         digest = digest[len("sha256:") :]
     if not re.fullmatch(r"[0-9a-f]{64}", digest):
         raise ValueError(f"not a sha256 hex digest: {value!r}")
+    return digest
+
+
+def _normalise_sha1(value: str | None) -> str | None:
+    if value is None:
+        return None
+    digest = value.strip().lower()
+    if not re.fullmatch(r"[0-9a-f]{40}", digest):
+        raise ValueError(f"not a sha1 hex digest: {value!r}")
     return digest
 
 

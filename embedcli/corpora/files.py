@@ -3,6 +3,7 @@ refusing binary files and bad bytes with the offset and line of the problem."""
 
 from __future__ import annotations
 
+import bz2
 import codecs
 import difflib
 import gzip
@@ -27,7 +28,7 @@ SNIFF_BYTES = 65_536  # how much of a file's start decides its encoding
 _COMPRESSED = (
     (GZIP_MAGIC, "gzip", (".gz", ".tgz"), True),
     (ZIP_MAGIC, "zip", (".zip",), True),
-    (b"BZh", "bzip2", (".bz2",), False),
+    (b"BZh", "bzip2", (".bz2",), True),
     (b"\xfd7zXZ\x00", "xz", (".xz",), False),
     (b"\x28\xb5\x2f\xfd", "zstd", (".zst",), False),
     (b"7z\xbc\xaf\x27\x1c", "7-Zip", (".7z",), False),
@@ -61,7 +62,7 @@ def _mislabelled(path: Path, head: bytes) -> str | None:
 
 
 def open_binary(path: Path) -> BinaryIO:
-    """Open a file for reading bytes: plain, gzip, or the single file inside a zip archive.
+    """Open a file for reading bytes: plain, gzip, bzip2, or the single file inside a zip.
 
     Compression is detected by the magic bytes, not by the file name.
     """
@@ -72,6 +73,8 @@ def open_binary(path: Path) -> BinaryIO:
             return gzip.open(path, "rb")  # type: ignore[return-value]
         if magic == ZIP_MAGIC:
             return _open_zip_member(path)
+        if magic[:3] == b"BZh":  # Wikipedia's dumps
+            return bz2.open(path, "rb")  # type: ignore[return-value]
         if magic == EMPTY_ZIP_MAGIC:  # only the end record: an archive of nothing
             raise CorpusError(f"Corpus file {path} is a zip archive with no files in it.")
         return open(path, "rb")  # noqa: SIM115 - the caller closes it
@@ -221,16 +224,29 @@ def comma_separated(path: Path, encoding: str = "utf-8") -> str | None:
 
 
 def sniff_format(path: Path, encoding: str = "utf-8") -> str:
-    """TED XML by name (.xml, .xml.gz) or by a leading `<?xml` / `<xml`; else TSV when the
-    first line has a tab; else text, one document per line."""
+    """A MediaWiki dump by its <mediawiki> root; TED XML by name (.xml, .xml.gz) or by a
+    leading `<?xml` / `<xml`; else TSV when the first line has a tab; else text, one document
+    per line."""
     name = _inner_name(path).lower()
+    head = _read_head(path, encoding)
+    if _MEDIAWIKI.search(head[:4096]):
+        return "mediawiki"
     if name.endswith((".xml", ".xml.gz")):
         return "ted-xml"
-    head = _read_head(path, encoding)
     if head.lstrip("\ufeff \t\r\n").startswith(("<?xml", "<xml")):
         return "ted-xml"
     first_line = head.split("\n", 1)[0]
     return "tsv" if "\t" in first_line else "text"
+
+
+_MEDIAWIKI = re.compile(r"<mediawiki[\s>]")
+_MEDIAWIKI_LANG = re.compile(r"""<mediawiki\b[^>]*?\bxml:lang\s*=\s*["']([A-Za-z]{2,3})\b""")
+
+
+def mediawiki_lang(head: str) -> str | None:
+    """The language a MediaWiki dump declares on its root element (xml:lang="ko")."""
+    found = _MEDIAWIKI_LANG.search(head[:4096])
+    return found.group(1).lower() if found else None
 
 
 def _check_forced_format(

@@ -13,6 +13,7 @@ from pathlib import Path
 from embedcli.corpora.files import _damaged, _decode_error, _missing_column, open_text
 from embedcli.corpora.source import CorpusSource, ReadStats
 from embedcli.corpora.ted import _iter_ted_xml
+from embedcli.corpora.wiki import iter_mediawiki
 from embedcli.errors import CorpusError
 
 # A text line longer than this is read in pieces of this many characters and cut into
@@ -30,6 +31,9 @@ def iter_documents(source: CorpusSource, stats: ReadStats | None = None) -> Iter
     stats = stats if stats is not None else ReadStats()
     if source.format == "ted-xml":
         yield from _iter_ted_xml(source, stats)
+        return
+    if source.format == "mediawiki":
+        yield from iter_mediawiki(source, stats)
         return
     reader = _iter_tsv if source.format == "tsv" else _iter_text
     with open_text(source.path, source.encoding) as handle:

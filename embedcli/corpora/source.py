@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-FORMATS = ("auto", "tsv", "text", "ted-xml")
+FORMATS = ("auto", "tsv", "text", "ted-xml", "mediawiki")
 
 
 @dataclass(frozen=True)
@@ -16,10 +16,13 @@ class NamedCorpus:
     name: str
     description: str
     lang: str
-    format: str  # "tsv", "text" or "ted-xml"
+    format: str  # "tsv", "text", "ted-xml" or "mediawiki"
     text_column: str | int | None = None
     shipped: str | None = None  # path under the repository's corpora/ folder
     url: str | None = None  # upstream location for users with internet
+    # Where the upstream publishes the file's SHA-1 (Wikimedia's *-sha1sums.txt): checked on
+    # download instead of a sha256 recorded here, for a file that changes every month.
+    sha1sums_url: str | None = None
     # Of the file as shipped, downloaded or given. With `url` and no sha256, the first
     # download's hash is recorded and checked from then on. With both sha256 and size, a
     # file given by path whose bytes match is recognised as this corpus (and its language).
@@ -34,7 +37,7 @@ class CorpusSource:
 
     name: str  # registry name or the file name
     path: Path
-    format: str  # "tsv", "text" or "ted-xml"
+    format: str  # "tsv", "text", "ted-xml" or "mediawiki"
     text_column: str | int | None = None  # TSV: header name or 1-based number
     lang: str | None = None  # "ko", "en", ...; None: not known (a user's file)
     encoding: str = "utf-8"  # a Python codec name; "utf-8" also reads a UTF-8 BOM

@@ -15,11 +15,18 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from itertools import islice
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from embedcli import __version__, paths
 from embedcli.corpora.readers import iter_documents
 from embedcli.corpora.source import CorpusSource, ReadStats
-from embedcli.errors import CorpusError, OutputBusyError, OutputExistsError, TokenizerError
+from embedcli.errors import (
+    ClusterError,
+    CorpusError,
+    OutputBusyError,
+    OutputExistsError,
+    TokenizerError,
+)
 from embedcli.tokens.cleaning import clean_text
 from embedcli.tokens.options import TokenizeOptions, tokenizer_version
 from embedcli.tokens.runner import check_workers, tokenize_documents
@@ -32,6 +39,9 @@ from embedcli.util.atomic import (
     sha256_file,
 )
 from embedcli.util.partfile import PartFile
+
+if TYPE_CHECKING:
+    from embedcli.tokens.cluster import ClusterSpec
 
 SIDECAR_FORMAT = 1
 
@@ -203,6 +213,7 @@ def tokenize_corpus(
     on_start: Callable[[int], None] | None = None,
     on_progress: Callable[[int], None] | None = None,
     on_status: Callable[[str], None] | None = None,
+    cluster: ClusterSpec | None = None,
 ) -> TokenizedCorpus:
     """Tokenize a corpus to `output` (default: the token cache), or reuse a current result.
 
@@ -212,6 +223,9 @@ def tokenize_corpus(
     embedcli.util.partfile): an interrupted run, or one stopped by a dead or hung worker, keeps
     the documents done, and the next run with the same source and options continues after
     them; the output gets its final name only when complete.
+
+    `cluster` (see embedcli.tokens.cluster) tokenizes on a Dask cluster instead of local
+    worker processes; the tokens written are the same.
     """
     workers = check_workers(workers)
     source_sha256 = sha256_file(source.path)
@@ -227,6 +241,24 @@ def tokenize_corpus(
         how = f"Tokens are cached in {paths.home_label('cache')}."
     check_can_create(target, "tokens file", how)  # before the long work
 
+    with ExitStack() as on_cluster:
+        client = None
+        if cluster is not None:
+            from embedcli.tokens.cluster import check_tokenizer_here, cluster_threads, connect
+
+            check_tokenizer_here(options, cluster)
+            client = on_cluster.enter_context(connect(cluster))  # before the survey's pass
+            workers = cluster_threads(client)
+        return _tokenize_to(
+            source, options, target, source_sha256, workers, client, cluster, force, output,
+            on_start, on_progress, on_status,
+        )  # fmt: skip
+
+
+def _tokenize_to(
+    source, options, target, source_sha256, workers, client, cluster, force, output,
+    on_start, on_progress, on_status,
+) -> TokenizedCorpus:  # fmt: skip
     total = survey(source, options)
     if on_start:
         on_start(total)
@@ -242,7 +274,7 @@ def tokenize_corpus(
     vocabulary: set[str] = set()
     with (
         _lock_tokens(target, source, wait=not output, on_status=on_status) as waited,
-        PartFile(target, key, keep_on=(TokenizerError,)) as part,
+        PartFile(target, key, keep_on=(TokenizerError, ClusterError)) as part,
     ):
         if waited and not force:
             existing = load_if_current(target, source_sha256, options, source.encoding)
@@ -262,9 +294,17 @@ def tokenize_corpus(
             if on_progress:
                 on_progress(part.lines)
         docs = islice(iter_documents(source, stats), part.lines, None)
-        results = tokenize_documents(
-            docs, options, workers=workers, on_progress=on_progress, first_number=part.lines + 1
-        )
+        if client is not None:
+            from embedcli.tokens.cluster import tokenize_on_cluster
+
+            results = tokenize_on_cluster(
+                docs, options, client, on_progress=on_progress, first_number=part.lines + 1
+            )
+        else:
+            results = tokenize_documents(
+                docs, options, workers=workers, on_progress=on_progress,
+                first_number=part.lines + 1,
+            )  # fmt: skip
         try:
             with closing(results):
                 for doc_tokens in results:
@@ -316,6 +356,7 @@ def tokenize_corpus(
                 "distinct_tokens": len(vocabulary),
             },
             "workers": workers,
+            "cluster": None if cluster is None else str(cluster),
             "seconds": round(seconds, 3),
             "documents_per_second": round(stats.documents / seconds, 1) if seconds else None,
             "resumed_at_document": part.resumed_lines + 1 if part.resumed_lines else None,

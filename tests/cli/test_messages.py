@@ -71,7 +71,8 @@ def test_a_name_too_long_is_said_so_and_cut(runner, tmp_path):
     [
         ("reviews.tsv.gz", bytes(range(1, 256)) * 8, "is named .gz but is not a gzip file"),
         ("reviews.zip", bytes(range(1, 256)) * 8, "is named .zip but is not a zip file"),
-        ("reviews.tsv.bz2", b"BZh91AY&SY" + bytes(range(128, 256)), "is bzip2-compressed"),
+        # bzip2 is read since issue 18 (Wikipedia dumps): broken bzip2 data is "damaged"
+        ("reviews.tsv.bz2", b"BZh91AY&SY" + bytes(range(128, 256)), "is damaged"),
         ("reviews.tsv.xz", b"\xfd7zXZ\x00" + bytes(range(128, 256)), "is xz-compressed"),
     ],
 )

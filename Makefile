@@ -49,6 +49,8 @@ bench: $(STAMP)
 	@if [ -n "$(ENGLISH)" ]; then \
 		$(BIN)/python benchmarks/bench_english.py --corpus "$(ENGLISH)" --out benchmarks/results; \
 	else echo "English evaluation benchmark skipped: make bench ENGLISH=path/to/english.txt.gz"; fi
+	$(BIN)/python benchmarks/bench_checkpoint.py --out benchmarks/results \
+		$(if $(REVIEWS_ALL),--nsmc "$(REVIEWS_ALL)") $(if $(ENGLISH),--english "$(ENGLISH)")
 
 # The original C/C++ tools against ours (you build them; see BENCHMARKS.md):
 # make bench-reference TOKENS=... FASTTEXT=path/to/fasttext GLOVE_DIR=dir/with/glove/tools

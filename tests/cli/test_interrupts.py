@@ -226,8 +226,10 @@ def test_sigterm_mid_training_keeps_a_checkpoint_that_another_command_does_not_u
     other = Child([*args, "--epochs", "1"], cwd=tmp_path)
     code, stdout, stderr = other.finish(60)
     assert code == 1, stderr
-    assert stderr.strip().splitlines()[-1].startswith(
-        "Error: An interrupted run left a checkpoint at epoch "
+    assert (
+        stderr.strip()
+        .splitlines()[-1]
+        .startswith("Error: An interrupted run left a checkpoint at epoch ")
     )
     assert stderr.count("Error:") == 1 and "Traceback" not in stderr
     assert "options.epochs: 200 -> 1" in stderr and "--force" in stderr

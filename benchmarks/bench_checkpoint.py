@@ -17,6 +17,7 @@ Writes DIR/checkpoint.json. Prints only what it measured.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import statistics
@@ -63,7 +64,7 @@ def cost(tokens, algo: str, epochs: int | None, workers: int | None, rounds: int
             print(f"  {algo} round {r + 1} checkpoints={checkpoints}", file=sys.stderr)
     ck = [s for run in with_ck for s in run["checkpoint_seconds"]]
     ep = [s for run in with_ck for s in run["epoch_seconds"][:-1]]  # epochs followed by one
-    pairs = [a["train_seconds"] / b["train_seconds"] for a, b in zip(with_ck, without)]
+    pairs = [a["train_seconds"] / b["train_seconds"] for a, b in zip(with_ck, without, strict=True)]
     return {
         "epochs": config.epochs,
         "workers": workers,
@@ -92,10 +93,8 @@ def quality(corpus: Path, algo: str, stop_after: int, workers: int | None, tmp) 
             raise Stop()
 
     whole = api.train(corpus, output=Path(tmp, f"{algo}-whole"), **options)
-    try:
+    with contextlib.suppress(Stop):
         api.train(corpus, output=Path(tmp, f"{algo}-resumed"), on_epoch=stop, **options)
-    except Stop:
-        pass
     said: list[str] = []
     resumed = api.train(
         corpus, output=Path(tmp, f"{algo}-resumed"), on_status=said.append, **options

@@ -59,6 +59,8 @@ bench: $(STAMP)
 	@if [ -n "$(REVIEWS_ALL)" ]; then \
 		$(BIN)/python benchmarks/bench_cluster.py --reviews "$(REVIEWS_ALL)" --out benchmarks/results; \
 	else echo "Cluster benchmark skipped: make bench REVIEWS_ALL=path/to/reviews_all.tsv.gz"; fi
+	$(BIN)/python benchmarks/bench_checkpoint.py --out benchmarks/results \
+		$(if $(REVIEWS_ALL),--nsmc "$(REVIEWS_ALL)") $(if $(ENGLISH),--english "$(ENGLISH)")
 
 # The original C/C++ tools against ours (you build them; see BENCHMARKS.md):
 # make bench-reference TOKENS=... FASTTEXT=path/to/fasttext GLOVE_DIR=dir/with/glove/tools

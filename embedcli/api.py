@@ -249,8 +249,19 @@ def train(
     on_status: Status | None = None,
     on_progress: Progress | None = None,
     on_epoch: Callable | None = None,
+    continue_from: str | Path | None = None,
+    update_from: str | Path | None = None,
 ) -> Model:
     """Tokenize `corpus` (or reuse its cached tokens), train, save the model directory.
+
+    After every epoch but the last a checkpoint is written next to the model directory; the
+    same call after an interruption resumes from it (and says so through `on_status`); a call
+    with other options refuses to, unless `force=True`, which starts over.
+
+    `continue_from=MODEL`: `epochs` more epochs on that model's own corpus, with its options
+    and vocabulary and a fresh learning-rate decay. `update_from=MODEL` with `corpus`: add the
+    corpus's new words (word2vec, fasttext) and train on it. Both write a new directory
+    (`<model>-continued`, `<model>-updated`, or `output`), or replace the model with `force`.
 
     The defaults are the CLI's: Word2Vec CBOW, 100 dimensions, window 5, min count 5 on the
     shipped NSMC reviews tokenized by Okt. The model goes to `output` (default
@@ -260,12 +271,28 @@ def train(
     training itself runs here.
     """
     from embedcli.corpora.registry import DEFAULT_CORPUS
-    from embedcli.store.model_dir import default_model_dir, foreign_files, save_model
+    from embedcli.store.model_dir import default_model_dir, foreign_files
     from embedcli.training.config import TrainConfig
-    from embedcli.training.trainer import restart_marker
-    from embedcli.training.trainer import train as train_model
     from embedcli.util.atomic import check_writable, output_lock
 
+    if continue_from is not None or update_from is not None:
+        return _train_further(
+            continue_from=continue_from,
+            update_from=update_from,
+            corpus=corpus,
+            output=output,
+            epochs=epochs,
+            workers=workers,
+            corpus_format=corpus_format,
+            text_column=text_column,
+            encoding=encoding,
+            word2vec_text=word2vec_text,
+            glove_text=glove_text,
+            force=force,
+            on_status=on_status,
+            on_progress=on_progress,
+            on_epoch=on_epoch,
+        )
     started = time.perf_counter()
     config = TrainConfig(
         algo=algo,
@@ -317,44 +344,294 @@ def train(
             cluster=spec,
         )
         tokenize_seconds = time.perf_counter() - tokenize_started
+        _train_and_save(
+            tokens,
+            config,
+            out_dir,
+            started=started,
+            tokenize_seconds=tokenize_seconds,
+            word2vec_text=word2vec_text,
+            glove_text=glove_text,
+            force=force,
+            on_status=on_status,
+            on_progress=on_progress,
+            on_epoch=on_epoch,
+        )
+    return load(out_dir)
 
-        def on_start(vocab_size: int, corpus_words: int) -> None:
-            _say(on_status, f"Vocabulary: {vocab_size:,} words (min count {config.min_count})")
-            if on_progress is not None:
-                on_progress(f"train ({config.algo})", 0, config.epochs)
 
-        with restart_marker(out_dir) as restarted:
-            if restarted:
-                _say(
-                    on_status,
-                    "Note: training restarts from the start: the earlier run was interrupted.",
-                )
-            result = train_model(
-                tokens, config, on_start=on_start, on_epoch=on_epoch, on_progress=on_progress
-            )
-            card = build_card(tokens, result, tokenize_seconds)
-            card["timings"]["total_seconds"] = round(time.perf_counter() - started, 3)
-            if word2vec_text and algo == "fasttext":
-                _say(
-                    on_status,
-                    "Note: vectors.txt (word2vec format) holds whole-word vectors only; it "
-                    "cannot answer unseen words from character n-grams as the model "
-                    "directory can.",
-                )
-            save_model(
-                out_dir,
-                wv=result.wv,
-                card=card,
-                save_full=result.save_full_model,
-                word2vec_text=word2vec_text,
-                glove_text=glove_text,
-                force=force,
-            )
+def _train_and_save(
+    tokens,
+    config,
+    out_dir: Path,
+    *,
+    started: float,
+    tokenize_seconds: float,
+    word2vec_text: bool,
+    glove_text: bool,
+    force: bool,
+    on_status,
+    on_progress,
+    on_epoch,
+    initial=None,
+    new_words: bool = False,
+    further: dict | None = None,
+) -> None:
+    """Train (resuming from a checkpoint of the same command if there is one), save, and
+    remove the checkpoint. Called with the model directory's lock held."""
+    from embedcli.store.model_dir import save_model
+    from embedcli.training import checkpoint
+    from embedcli.training.trainer import train as train_model
+
+    key = checkpoint.as_json(
+        checkpoint.make_key(
+            config,
+            tokens,
+            mode=further["mode"] if further else "train",
+            source_model=further["source"] if further else None,
+        )
+    )
+    run = checkpoint.Run(directory=checkpoint.checkpoint_dir(out_dir), key=key)
+    run.initial = initial
+    run.new_words = [] if new_words else None
+    _find_checkpoint(run, config, force, on_status)
+
+    def on_start(vocab_size: int, corpus_words: int) -> None:
+        _say(on_status, f"Vocabulary: {vocab_size:,} words (min count {config.min_count})")
+        if on_progress is not None:
+            on_progress(f"train ({config.algo})", run.start_epoch, config.epochs)
+
+    result = train_model(
+        tokens, config, on_start=on_start, on_epoch=on_epoch, on_progress=on_progress, run=run
+    )
+    card = build_card(tokens, result, tokenize_seconds)
+    card["timings"]["total_seconds"] = round(time.perf_counter() - started, 3)
+    card["training"]["checkpoints"] = {
+        "seconds": [round(x, 3) for x in run.seconds],
+        "note": "written after every epoch but the last; removed once the model is saved",
+    }
+    if run.history:
+        card["training"]["resumes"] = run.history
+    if further:
+        card["trained_further"] = dict(further["card"], **result.extra.pop("update", {}))
+    if word2vec_text and config.algo == "fasttext":
+        _say(
+            on_status,
+            "Note: vectors.txt (word2vec format) holds whole-word vectors only; it "
+            "cannot answer unseen words from character n-grams as the model "
+            "directory can.",
+        )
+    save_model(
+        out_dir,
+        wv=result.wv,
+        card=card,
+        save_full=result.save_full_model,
+        word2vec_text=word2vec_text,
+        glove_text=glove_text,
+        force=force or (further is not None and further.get("replace", False)),
+    )
+    checkpoint.remove(run.directory)
     _say(
         on_status,
-        f"Trained {algo} on {tokens.tokens:,} tokens: {len(result.wv):,} words x "
+        f"Trained {config.algo} on {tokens.tokens:,} tokens: {len(result.wv):,} words x "
         f"{result.wv.vector_size} dims in {result.train_seconds:.1f} s. Saved to {out_dir}",
     )
+
+
+def _find_checkpoint(run, config, force: bool, on_status) -> None:
+    """Resume from the checkpoint next to the model directory if it is this command's."""
+    from embedcli.training import checkpoint
+
+    found, why = checkpoint.load(run.directory)
+    if found is None:
+        if why:
+            _say(
+                on_status,
+                f"Note: the checkpoint {run.directory} cannot be used ({why}); training "
+                "starts over.",
+            )
+            checkpoint.remove(run.directory)
+        return
+    if found.key != run.key:
+        changed = checkpoint.differences(found.key, run.key)
+        if not force:
+            raise checkpoint.CheckpointMismatchError(
+                f"An interrupted run left a checkpoint at epoch {found.epoch}/{found.epochs} in "
+                f"{run.directory}, made by another command ({'; '.join(changed[:4])}), so "
+                "this run does not resume from it: run the earlier command again to resume, "
+                "or add --force to delete the checkpoint and start over."
+            )
+        _say(
+            on_status,
+            f"Note: deleted the checkpoint of an interrupted run with other options "
+            f"({'; '.join(changed[:4])}); training starts over (--force).",
+        )
+        checkpoint.remove(run.directory)
+        return
+    run.resume = found
+    run.saved_epoch = found.epoch
+    run.history = list(found.info.get("resumes", [])) + [
+        {
+            "resumed_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "epochs_from_checkpoint": [1, found.epoch],
+            "resumed_at_epoch": found.epoch + 1,
+        }
+    ]
+    _say(
+        on_status,
+        f"Resuming at epoch {found.epoch + 1}/{config.epochs} from the checkpoint of an "
+        f"interrupted run (epochs 1-{found.epoch} done).",
+    )
+
+
+def _train_further(
+    *,
+    continue_from,
+    update_from,
+    corpus,
+    output,
+    epochs,
+    workers,
+    corpus_format,
+    text_column,
+    encoding,
+    word2vec_text,
+    glove_text,
+    force,
+    on_status,
+    on_progress,
+    on_epoch,
+) -> Model:
+    """`--continue MODEL` (more epochs on its own corpus) and `--update MODEL --corpus C`."""
+    import dataclasses
+    import hashlib
+
+    from embedcli.errors import OptionsError
+    from embedcli.store.model_dir import CARD_FILE, FULL_MODEL_FILE, foreign_files, load_model
+    from embedcli.tokens.options import TokenizeOptions
+    from embedcli.training.config import TrainConfig
+    from embedcli.util.atomic import check_writable, output_lock
+
+    if continue_from is not None and update_from is not None:
+        raise OptionsError("Use --continue or --update, not both.")
+    mode = "continue" if continue_from is not None else "update"
+    option = f"--{mode}"
+    if mode == "continue" and corpus is not None:
+        raise OptionsError(
+            "--continue trains further on the model's own corpus: leave out --corpus, or use "
+            "--update MODEL --corpus C to train on new text."
+        )
+    if mode == "update" and corpus is None:
+        raise OptionsError("--update MODEL needs --corpus: the text whose new words to add.")
+    started = time.perf_counter()
+    stored = load_model(continue_from if mode == "continue" else update_from)
+    card = stored.card
+    algo = card.get("algo")
+    state_name = (card.get("files") or {}).get("full_model")
+    if stored.read_only or not state_name or not (stored.path / state_name).is_file():
+        raise ModelError(
+            f"{stored.path} holds vectors only, not the full model that {option} needs to "
+            "train further: use a model directory that `embedcli train` wrote."
+        )
+    fields = {f.name for f in dataclasses.fields(TrainConfig)}
+    params = {k: v for k, v in card["parameters"].items() if k in fields}
+    params.update(algo=algo, workers=workers)
+    if epochs is not None:
+        params["epochs"] = epochs
+    config = TrainConfig(**params)
+    if algo == "glove" and mode == "update":
+        from embedcli.training.config import TrainConfigError
+
+        raise TrainConfigError(
+            "--update cannot add words to a GloVe model: its vectors are fitted to one "
+            "co-occurrence matrix, and new words would need all of it counted again and "
+            "training started over. Train a new GloVe model on the combined corpus, or use "
+            "--continue to train this one further on its own corpus."
+        )
+    replace = output is None and force
+    out_dir = (
+        Path(output)
+        if output
+        else (stored.path if force else stored.path.with_name(f"{stored.path.name}-{mode}d"))
+    )
+    _check_model_places(out_dir, chosen=output is not None)
+    source_hash = hashlib.sha256((stored.path / CARD_FILE).read_bytes()).hexdigest()
+    with output_lock(out_dir, "model directory"):
+        check_writable(out_dir, force, "model directory", foreign_files)
+        corpus_card = card["corpus"]
+        source = resolve(
+            corpus_card["path"] if mode == "continue" else corpus,
+            corpus_format=corpus_card.get("format", "auto")
+            if mode == "continue"
+            else corpus_format,
+            text_column=corpus_card.get("text_column") if mode == "continue" else text_column,
+            encoding=corpus_card.get("encoding") if mode == "continue" else encoding,
+            on_status=on_status,
+            on_progress=on_progress,
+        )
+        opts = dict(card["tokenizer"]["options"])
+        opts["stopwords"] = tuple(opts.get("stopwords", ()))
+        options = TokenizeOptions(**opts)  # the model's own tokenizer, for matching tokens
+        tokenize_started = time.perf_counter()
+        tokens = _tokenize(
+            source,
+            options,
+            output=None,
+            workers=workers,
+            force=False,
+            on_status=on_status,
+            on_progress=on_progress,
+        )
+        tokenize_seconds = time.perf_counter() - tokenize_started
+        if algo == "glove":
+            from embedcli.training.glove_backend import GloveFullModel
+
+            initial = GloveFullModel.load_state(stored.path / state_name)
+            initial.counts = [int(stored.kv.get_vecattr(w, "count")) for w in initial.words]
+        else:
+            from embedcli.training.gensim_backend import load_full_model
+
+            initial = load_full_model(stored.path / FULL_MODEL_FILE, algo)
+        before = len(card.get("training", {}).get("epochs", []))
+        _say(
+            on_status,
+            f"Training {stored.name} further ({mode}): {config.epochs} more epochs on "
+            f"{source.name}, after its {before} epochs.",
+        )
+        _train_and_save(
+            tokens,
+            config,
+            out_dir,
+            started=started,
+            tokenize_seconds=tokenize_seconds,
+            word2vec_text=word2vec_text,
+            glove_text=glove_text,
+            force=force,
+            on_status=on_status,
+            on_progress=on_progress,
+            on_epoch=on_epoch,
+            initial=initial,
+            new_words=mode == "update",
+            further={
+                "mode": mode,
+                "replace": replace,
+                "source": {"model_card_sha256": source_hash},
+                "card": {
+                    "mode": mode,
+                    "from_model": str(stored.path),
+                    "from_corpus": card["corpus"].get("name"),
+                    "epochs_before": before,
+                    "epochs_before_total": card.get("trained_further", {}).get(
+                        "epochs_before_total", 0
+                    )
+                    + before,
+                    "at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                    "learning_rate": "a fresh decay from --alpha to min_alpha over the new epochs"
+                    if algo != "glove"
+                    else "AdaGrad goes on from the model's accumulated squared gradients",
+                },
+            },
+        )
     return load(out_dir)
 
 
@@ -404,6 +681,12 @@ def build_card(tokens, result, tokenize_seconds: float) -> dict:
                     "loss": e.loss,
                     "seconds": round(e.seconds, 3),
                     "words_per_second": round(e.words_per_second),
+                    **(
+                        {"checkpoint_seconds": round(e.checkpoint_seconds, 3)}
+                        if e.checkpoint_seconds
+                        else {}
+                    ),
+                    **({"resumed": True} if e.resumed else {}),
                 }
                 for e in result.epochs
             ],

@@ -213,6 +213,8 @@ class StageBars:
         else:
             loss = f"loss {report.loss:,.0f}, "
         info = f"{loss}{report.words_per_second:,.0f} {report.unit}/s"
+        if report.checkpoint_seconds:
+            info += f", checkpoint {report.checkpoint_seconds:.2f} s"
         bar = self._bar("epochs")
         if bar is None:
             self.status(f"epoch {report.epoch}/{report.epochs}: {info}")

@@ -142,8 +142,29 @@ def train(
     force: ForceOpt = False,
     quiet: QuietOpt = False,
     cluster: ClusterOpt = None,
+    continue_from: Annotated[
+        Path | None,
+        typer.Option(
+            "--continue",
+            help="Train this model directory further: --epochs more epochs on its own corpus, "
+            "with its options and vocabulary (written to <model>-continued, or over the model "
+            "with --force).",
+        ),
+    ] = None,
+    update_from: Annotated[
+        Path | None,
+        typer.Option(
+            "--update",
+            help="Add the new words of --corpus to this model directory and train on that "
+            "corpus (word2vec, fasttext; written to <model>-updated, or over it with --force).",
+        ),
+    ] = None,
 ) -> None:
-    """Train word vectors on a corpus (default: the shipped NSMC reviews, tokenized with Okt)."""
+    """Train word vectors on a corpus (default: the shipped NSMC reviews, tokenized with Okt).
+
+    After each epoch a checkpoint is kept next to the model directory: the same command run
+    again after Ctrl-C, a crash or a reboot resumes from the last finished epoch.
+    """
     from embedcli import api
 
     with console.StageBars(quiet) as bars:
@@ -181,5 +202,7 @@ def train(
             on_status=bars.status,
             on_progress=bars.on_progress,
             on_epoch=bars.on_epoch,
+            continue_from=continue_from,
+            update_from=update_from,
         )
     console.result(str(model.path))

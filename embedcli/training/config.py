@@ -150,6 +150,8 @@ class EpochReport:
     effective_words: int  # after min_count and down-sampling
     loss: float | None  # this epoch's loss (GloVe: cost); None where the algorithm has none
     unit: str = "words"
+    checkpoint_seconds: float = 0.0  # writing the checkpoint after this epoch
+    resumed: bool = False  # trained by an earlier, interrupted run (from its checkpoint)
 
     @property
     def words_per_second(self) -> float:

@@ -6,7 +6,9 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import asdict
 
+from embedcli.training.checkpoint import Run
 from embedcli.training.config import (
     EpochReport,
     TrainResult,
@@ -15,11 +17,13 @@ from embedcli.training.config import (
     empty_vocabulary,
 )
 
+STATE_MODEL = "model.gensim"  # in a checkpoint's state folder, with its arrays as .npy
 
-def _train_gensim(corpus, config, *, on_start, on_epoch) -> TrainResult:
+
+def _build_model(corpus, config, workers):
+    """A new gensim model with its vocabulary and initial weights."""
     from gensim.models import FastText, Word2Vec
 
-    workers = _resolve_workers(config.workers)
     common = dict(
         vector_size=config.vector_size,
         window=config.window,
@@ -39,7 +43,6 @@ def _train_gensim(corpus, config, *, on_start, on_epoch) -> TrainResult:
         model = FastText(min_n=config.min_n, max_n=config.max_n, bucket=config.bucket, **common)
     else:
         model = Word2Vec(compute_loss=True, **common)
-    started = time.perf_counter()
     # gensim's build_vocab, with the memory check between counting words and allocating.
     model._check_corpus_sanity(corpus_file=str(corpus.path), passes=1)
     total_words, corpus_count = model.scan_vocab(corpus_file=str(corpus.path))
@@ -49,6 +52,44 @@ def _train_gensim(corpus, config, *, on_start, on_epoch) -> TrainResult:
         raise empty_vocabulary(corpus, config)
     check_memory(config, len(model.wv))
     model.prepare_weights()
+    return model
+
+
+def load_full_model(path, algo: str):
+    """A gensim model saved by `model.save` (a model directory's or a checkpoint's)."""
+    from gensim.models import FastText, Word2Vec
+
+    return (FastText if algo == "fasttext" else Word2Vec).load(str(path))
+
+
+def _update_vocab(model, corpus, config) -> int:
+    """Add the words of `corpus` that reach min_count (gensim's build_vocab(update=True));
+    returns how many are new."""
+    before = len(model.wv)
+    model.build_vocab(corpus_file=str(corpus.path), update=True)
+    check_memory(config, len(model.wv))
+    model.corpus_count = int(model.corpus_count)
+    return len(model.wv) - before
+
+
+def _train_gensim(corpus, config, *, on_start, on_epoch, run: Run | None = None) -> TrainResult:
+    run = run or Run()
+    workers = _resolve_workers(config.workers)
+    started = time.perf_counter()
+    extra: dict = {}
+    if run.resume is not None:
+        model = load_full_model(run.resume.state / STATE_MODEL, config.algo)
+    elif run.initial is not None:
+        model = run.initial
+        if run.new_words is not None:
+            extra["update"] = {"new_words": _update_vocab(model, corpus, config)}
+        else:
+            # the model's own corpus again; gensim scans it to know its size
+            model.corpus_count = int(model.corpus_count)
+    else:
+        model = _build_model(corpus, config, workers)
+    model.workers = workers
+    model.lifecycle_events = None
     vocab_seconds = time.perf_counter() - started
     result = TrainResult(
         model=model,
@@ -58,28 +99,62 @@ def _train_gensim(corpus, config, *, on_start, on_epoch) -> TrainResult:
         corpus_words=int(model.corpus_total_words),
         corpus_documents=int(model.corpus_count),
         vocab_seconds=vocab_seconds,
+        extra=extra,
     )
+    if run.resume is not None:
+        result.epochs = [
+            EpochReport(**dict(r, resumed=True)) for r in run.resume.info.get("reports", [])
+        ]
     if on_start:
         on_start(len(model.wv), model.corpus_total_words)
 
     def report(epoch_report: EpochReport) -> None:
+        if epoch_report.epoch < config.epochs:
+            epoch_report.checkpoint_seconds = run.save(
+                epoch_report.epoch,
+                config.epochs,
+                lambda folder: _write_state(tracker, folder),
+                {"reports": [asdict(r) for r in [*result.epochs, epoch_report]]},
+            )
         result.epochs.append(epoch_report)
         if on_epoch:
             on_epoch(epoch_report)
 
-    tracker = _EpochTracker(model, config.epochs, report)
+    tracker = _EpochTracker(model, config.epochs, report, skip=run.start_epoch)
     started = time.perf_counter()
     with tracker.installed():
+        # The whole schedule, with the epochs a checkpoint holds skipped: gensim computes each
+        # epoch's learning rate from (epoch, epochs, start_alpha, end_alpha), so a resumed
+        # run's rates are exactly the uninterrupted run's.
         model.train(
             corpus_file=str(corpus.path),
             total_examples=model.corpus_count,
             total_words=model.corpus_total_words,
             epochs=config.epochs,
+            start_alpha=config.alpha,
+            end_alpha=config.min_alpha,
             compute_loss=config.algo == "word2vec",
             report_delay=1.0,
         )
     result.train_seconds = time.perf_counter() - started
     return result
+
+
+def _write_state(tracker, folder) -> None:
+    """Save the model into a checkpoint folder: a small pickle and its arrays as .npy files
+    (sep_limit=0), without the tracker's hooks."""
+    model = tracker.model
+    hooks = {name: model.__dict__.pop(name) for name in _HOOKS if name in model.__dict__}
+    events = getattr(model, "lifecycle_events", None), getattr(model.wv, "lifecycle_events", None)
+    model.lifecycle_events = model.wv.lifecycle_events = None
+    try:
+        model.save(str(folder / STATE_MODEL), sep_limit=0)
+    finally:
+        model.__dict__.update(hooks)
+        model.lifecycle_events, model.wv.lifecycle_events = events
+
+
+_HOOKS = ("_do_train_epoch", "_log_epoch_end", "_train_epoch_corpusfile")
 
 
 class _LossCounter:
@@ -104,9 +179,12 @@ class _EpochTracker:
     removes them afterwards, so the saved model is a plain gensim model.
     """
 
-    def __init__(self, model, epochs: int, report: Callable[[EpochReport], None]) -> None:
+    def __init__(
+        self, model, epochs: int, report: Callable[[EpochReport], None], skip: int = 0
+    ) -> None:
         self.model = model
         self.epochs = epochs
+        self.skip = skip  # epochs a checkpoint already holds
         self.report = report
         self.lock = threading.Lock()
         self.loss = 0.0
@@ -119,14 +197,24 @@ class _EpochTracker:
             def __enter__(self_inner):
                 tracker.model.__dict__["_do_train_epoch"] = tracker._do_train_epoch
                 tracker.model.__dict__["_log_epoch_end"] = tracker._log_epoch_end
+                tracker.model.__dict__["_train_epoch_corpusfile"] = tracker._train_epoch
                 tracker.epoch_started = time.perf_counter()
 
             def __exit__(self_inner, *exc):
                 tracker.model.__dict__.pop("_do_train_epoch", None)
                 tracker.model.__dict__.pop("_log_epoch_end", None)
+                tracker.model.__dict__.pop("_train_epoch_corpusfile", None)
                 return False
 
         return _Installed()
+
+    def _train_epoch(self, corpus_file, cur_epoch=0, **kwargs):
+        if cur_epoch < self.skip:
+            return 0, 0, 0  # done before the interruption; its state came from the checkpoint
+        self.epoch_started = time.perf_counter()
+        return type(self.model)._train_epoch_corpusfile(
+            self.model, corpus_file, cur_epoch=cur_epoch, **kwargs
+        )
 
     def _do_train_epoch(self, *args, **kwargs):
         counter = _LossCounter(self.model)

@@ -8,15 +8,23 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
 from embedcli.tokens.cache import TokenizedCorpus
-from embedcli.training.config import EpochReport, TrainConfig, TrainResult, check_memory
+from embedcli.training.checkpoint import Run
+from embedcli.training.config import (
+    EpochReport,
+    TrainConfig,
+    TrainConfigError,
+    TrainResult,
+    check_memory,
+)
 
 STATE_FILE = "glove_state.npz"
+_ARRAYS = ("W", "W_ctx", "b", "b_ctx", "gradsq_W", "gradsq_ctx", "gradsq_b", "gradsq_bctx")
 
 
 @dataclass
@@ -25,6 +33,7 @@ class GloveFullModel:
 
     model: object  # embedcli.training.glove.adagrad.GloveModel
     words: list[str]
+    counts: list[int] | None = None  # corpus counts, when known (for --continue)
 
     def save_state(self, directory: Path) -> str:
         m = self.model
@@ -43,6 +52,40 @@ class GloveFullModel:
         )
         return STATE_FILE
 
+    @classmethod
+    def load_state(cls, path: Path) -> GloveFullModel:
+        """The full model a model directory's glove_state.npz holds."""
+        from embedcli.training.glove.adagrad import GloveModel
+
+        with np.load(path, allow_pickle=False) as data:
+            model = GloveModel(
+                *(np.ascontiguousarray(data[name]) for name in _ARRAYS),
+                costs=[float(c) for c in data["costs"]],
+            )
+            words = [str(w) for w in data["words"]]
+        return cls(model=model, words=words)
+
+
+def _write_checkpoint_state(folder: Path, model, rng_state: dict) -> None:
+    """Arrays as .npy (no compression, no pickle: fast to write and to verify) and the
+    generator's state as JSON."""
+    import json
+
+    for name in _ARRAYS:
+        np.save(folder / f"{name}.npy", getattr(model, name), allow_pickle=False)
+    (folder / "rng.json").write_text(json.dumps(rng_state) + "\n", encoding="utf-8")
+
+
+def _read_checkpoint_state(folder: Path, costs: list[float]):
+    import json
+
+    from embedcli.training.glove.adagrad import GloveModel
+
+    arrays = [np.load(folder / f"{name}.npy", allow_pickle=False) for name in _ARRAYS]
+    model = GloveModel(*arrays, costs=list(costs))
+    rng_state = json.loads((folder / "rng.json").read_text(encoding="utf-8"))
+    return model, rng_state
+
 
 def train_glove_model(
     corpus: TokenizedCorpus,
@@ -52,6 +95,7 @@ def train_glove_model(
     on_start: Callable[[int, int], None] | None = None,
     on_epoch: Callable[[EpochReport], None] | None = None,
     on_progress: Callable[[str, int, int], None] | None = None,
+    run: Run | None = None,
 ) -> TrainResult:
     from gensim.models import KeyedVectors
 
@@ -59,11 +103,25 @@ def train_glove_model(
     from embedcli.training.glove import cooccur as glove_cooccur
     from embedcli.training.glove import vocab as glove_vocab
 
+    run = run or Run()
+    if run.new_words is not None:
+        raise TrainConfigError(
+            "--update cannot add words to a GloVe model: its vectors are fitted to one "
+            "co-occurrence matrix, and new words would need all of it counted again and "
+            "training started over. Train a new GloVe model on the combined corpus, or use "
+            "--continue to train this one further on its own corpus."
+        )
     started = time.perf_counter()
-    # Raises OptionsError ("... Lower --min-count") when no word is frequent enough.
-    vocab = glove_vocab.build_vocab(
-        corpus.path, min_count=config.min_count, max_vocab=config.max_vocab
-    )
+    if run.initial is not None:
+        # the model's own vocabulary, in its order: its rows are the saved vectors' rows
+        initial = run.initial
+        counts = np.array(initial.counts or [0] * len(initial.words), dtype=np.int64)
+        vocab = glove_vocab.Vocab(words=list(initial.words), counts=counts)
+    else:
+        # Raises OptionsError ("... Lower --min-count") when no word is frequent enough.
+        vocab = glove_vocab.build_vocab(
+            corpus.path, min_count=config.min_count, max_vocab=config.max_vocab
+        )
     vocab_seconds = time.perf_counter() - started
     check_memory(config, len(vocab.words))  # the vectors; co-occurrences once counted
     if on_start:
@@ -93,8 +151,8 @@ def train_glove_model(
         vocab_seconds=vocab_seconds,
     )
 
-    def report(epoch: int, cost: float, seconds: float) -> None:
-        epoch_report = EpochReport(
+    def make_report(epoch: int, cost: float, seconds: float) -> EpochReport:
+        return EpochReport(
             epoch=epoch,
             epochs=config.epochs,
             seconds=seconds,
@@ -103,9 +161,39 @@ def train_glove_model(
             loss=float(cost),
             unit="non-zeros",
         )
+
+    def report(epoch: int, cost: float, seconds: float) -> None:
+        epoch_report = make_report(epoch, cost, seconds)
+        epoch_report.checkpoint_seconds = pending.pop("seconds", 0.0)
         result.epochs.append(epoch_report)
         if on_epoch:
             on_epoch(epoch_report)
+
+    start = None
+    if run.resume is not None:
+        reports = run.resume.info.get("reports", [])
+        model, rng_state = _read_checkpoint_state(run.resume.state, [r["loss"] for r in reports])
+        result.epochs = [EpochReport(**dict(r, resumed=True)) for r in reports]
+        start = (run.resume.epoch, model, rng_state)
+    elif run.initial is not None:
+        model = run.initial.model
+        model.costs = []
+        start = (0, model, np.random.default_rng(config.seed).bit_generator.state)
+
+    def checkpoint(epoch: int, model, rng_state: dict) -> None:
+        if epoch >= config.epochs:
+            return  # the model itself is saved next
+        pending["seconds"] = run.save(
+            epoch,
+            config.epochs,
+            lambda folder: _write_checkpoint_state(folder, model, rng_state),
+            {
+                "reports": [asdict(r) for r in result.epochs]
+                + [asdict(make_report(epoch, model.costs[-1], model.epoch_seconds[-1]))]
+            },
+        )
+
+    pending: dict = {"seconds": 0.0}
 
     started = time.perf_counter()
     model = glove_adagrad.train_glove(
@@ -118,6 +206,8 @@ def train_glove_model(
         seed=config.seed,
         workers=workers,
         on_epoch=report,
+        start=start,
+        after_epoch=checkpoint,
     )
     result.train_seconds = time.perf_counter() - started
 

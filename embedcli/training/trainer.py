@@ -1,17 +1,13 @@
-"""One entry point for every algorithm: `train(tokens, config)` -> TrainResult, and the marker
-that tells a rerun that an earlier training run was interrupted."""
+"""One entry point for every algorithm: `train(tokens, config)` -> TrainResult, checkpointed
+after every epoch when given a `Run` with a checkpoint directory (see `checkpoint`)."""
 
 from __future__ import annotations
 
-import json
-import os
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from datetime import datetime, timezone
-from pathlib import Path
+from collections.abc import Callable
 
 from embedcli.errors import OutOfMemoryError
 from embedcli.tokens.cache import TokenizedCorpus
+from embedcli.training.checkpoint import Run
 from embedcli.training.config import EpochReport, TrainConfig, TrainResult, _resolve_workers
 from embedcli.training.gensim_backend import _train_gensim
 from embedcli.util import interrupts
@@ -24,14 +20,17 @@ def train(
     on_start: Callable[[int, int], None] | None = None,
     on_epoch: Callable[[EpochReport], None] | None = None,
     on_progress: Callable[[str, int, int], None] | None = None,
+    run: Run | None = None,
 ) -> TrainResult:
     """Train `config.algo` on a tokenized corpus.
 
     `on_start(vocab_size, corpus_words)` is called once the vocabulary is built,
     `on_epoch(report)` after every epoch, and `on_progress(stage, done, total)` during long
-    preparation stages (GloVe's co-occurrence counting).
+    preparation stages (GloVe's co-occurrence counting). `run` says where to start (a
+    checkpoint, a model to train further) and where checkpoints go.
     """
-    epochs_done = 0
+    run = run or Run()
+    epochs_done = run.start_epoch
 
     def counted(report: EpochReport) -> None:
         nonlocal epochs_done
@@ -50,8 +49,9 @@ def train(
                 on_start=on_start,
                 on_epoch=counted,
                 on_progress=on_progress,
+                run=run,
             )
-        return _train_gensim(corpus, config, on_start=on_start, on_epoch=counted)
+        return _train_gensim(corpus, config, on_start=on_start, on_epoch=counted, run=run)
     except MemoryError:
         raise OutOfMemoryError(
             f"Ran out of memory while training {config.algo} (--vector-size "
@@ -60,38 +60,20 @@ def train(
             "or lower --vector-size or raise --min-count."
         ) from None
     except KeyboardInterrupt as exc:
-        # gensim cannot continue from the middle of a run, so the next one starts over.
-        interrupts.describe(
-            exc,
-            f"training {config.algo} stopped in epoch {epochs_done + 1} of {config.epochs}; "
-            "nothing was saved",
-            "train from the start (the tokens are reused)",
-        )
+        stopped = f"training {config.algo} stopped in epoch {epochs_done + 1} of {config.epochs}"
+        kept = max(run.saved_epoch, run.start_epoch if run.directory else 0)
+        if kept:
+            interrupts.describe(
+                exc,
+                f"{stopped}; epochs 1-{kept} are kept in a checkpoint"
+                if kept > 1
+                else f"{stopped}; epoch 1 is kept in a checkpoint",
+                f"resume at epoch {kept + 1}",
+            )
+        else:
+            interrupts.describe(
+                exc,
+                f"{stopped}; nothing was saved",
+                "train from the start (the tokens are reused)",
+            )
         raise
-
-
-MARKER_SUFFIX = ".training"
-
-
-@contextmanager
-def restart_marker(out_dir: Path) -> Iterator[bool]:
-    """Leave `.<name>.training` next to `out_dir` while training into it; yield whether an
-    earlier run left one behind, i.e. was interrupted (Ctrl-C, SIGTERM, SIGKILL, power cut).
-
-    The marker goes when the block ends, except on an interruption, so the next run can say
-    that it starts over. A run that fails for another reason removes it.
-    """
-    out_dir = Path(out_dir)
-    marker = out_dir.with_name(f".{out_dir.name}{MARKER_SUFFIX}")
-    earlier = marker.is_file()
-    marker.parent.mkdir(parents=True, exist_ok=True)
-    started = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    marker.write_text(json.dumps({"pid": os.getpid(), "started_at": started}) + "\n")
-    try:
-        yield earlier
-    except KeyboardInterrupt:
-        raise
-    except BaseException:
-        marker.unlink(missing_ok=True)
-        raise
-    marker.unlink(missing_ok=True)

@@ -248,9 +248,10 @@ def glove_reference(tokens_file, *, window, min_count, max_vocab, vector_size, e
     model = glove_adagrad.GloveModel(
         W, W_ctx, b, b_ctx, ones, ones.copy(), np.ones(size, np.float32), np.ones(size, np.float32)
     )
-    order = np.arange(len(keys), dtype=np.int32)
+    base = np.arange(len(keys), dtype=np.int32)
     for _ in range(epochs):
-        order = glove_adagrad.shuffled(order, rng, out=np.empty_like(order))
+        # each epoch a fresh shuffle of 0..nnz-1, so a checkpoint needs only the rng's state
+        order = glove_adagrad.shuffled(base, rng, out=np.empty_like(base))
         model.costs.append(
             glove_adagrad.epoch_reference(cooc, model, order, x_max=x_max, alpha=alpha, eta=eta)
         )

@@ -3,8 +3,8 @@
 Each test stops a real `embedcli` run part-way, then checks what the issue asks for: exit code
 130 (SIGINT) or 143 (SIGTERM), one `Interrupted: ...` line on stderr, no worker process left,
 nothing under the output's final name, and a next run that continues from what was complete
-(tokenization: the documents done; download: the bytes received) or says that it starts over
-(training).
+(tokenization: the documents done; download: the bytes received; training: the epochs its
+checkpoint holds).
 """
 
 from __future__ import annotations
@@ -196,7 +196,7 @@ def test_part_that_disagrees_with_its_checkpoint_is_started_afresh(tmp_path):
 # --- training ----------------------------------------------------------------------------
 
 
-def test_sigterm_mid_training_leaves_no_model_and_next_run_says_it_restarts(tmp_path):
+def test_sigterm_mid_training_keeps_a_checkpoint_that_another_command_does_not_use(tmp_path):
     corpus = tmp_path / "made-up.txt"
     corpus.write_text(english_text(200_000), encoding="utf-8")  # about 1.2 MB
     out = tmp_path / "model"
@@ -212,21 +212,32 @@ def test_sigterm_mid_training_leaves_no_model_and_next_run_says_it_restarts(tmp_
     assert code == 143, stderr
     last = stderr.strip().splitlines()[-1]
     assert last.startswith("Interrupted: training word2vec stopped in epoch ")
-    assert last.endswith(
-        " of 200; nothing was saved; run the same command again to train from the start (the "
-        "tokens are reused)."
+    assert (
+        " of 200; epoch" in last
+        and " kept in a checkpoint; run the same command again to resume at epoch " in last
     )
     assert "Traceback" not in stderr
     assert stdout == ""
     assert not out.exists()
-    assert hidden_leftovers(tmp_path) == [".model.training"]  # the marker; no .tmp- dirs
+    assert hidden_leftovers(tmp_path) == [".model.checkpoint"]  # no .tmp- dirs
     assert child.leftovers() == []
 
-    again = Child([*args, "--epochs", "1"], cwd=tmp_path)
+    other = Child([*args, "--epochs", "1"], cwd=tmp_path)
+    code, stdout, stderr = other.finish(60)
+    assert code == 1, stderr
+    assert (
+        stderr.strip()
+        .splitlines()[-1]
+        .startswith("Error: An interrupted run left a checkpoint at epoch ")
+    )
+    assert stderr.count("Error:") == 1 and "Traceback" not in stderr
+    assert "options.epochs: 200 -> 1" in stderr and "--force" in stderr
+
+    again = Child([*args, "--epochs", "1", "--force"], cwd=tmp_path)
     code, stdout, stderr = again.finish(60)
     assert code == 0, stderr
     assert "Reusing tokens of made-up.txt" in stderr
-    assert "training restarts from the start: the earlier run was interrupted" in stderr
+    assert "deleted the checkpoint of an interrupted run" in stderr
     assert (out / "model.json").is_file()
     assert hidden_leftovers(tmp_path) == []
 

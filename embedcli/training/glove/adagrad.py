@@ -263,6 +263,12 @@ def _check_inputs(cooc: Cooccurrences, model: GloveModel, order: np.ndarray) -> 
         raise EmbedcliError(f"The order has entries outside 0..{cooc.nnz - 1}.")
 
 
+# Non-zeros per call into the kernel: between calls Python runs, so Ctrl-C and SIGTERM are
+# noticed within one slice (a fraction of a second), not only between epochs. With one worker
+# the slices run the same updates in the same order as one call would.
+SLICE = 1 << 21
+
+
 def train_epoch(
     cooc: Cooccurrences,
     model: GloveModel,
@@ -273,26 +279,32 @@ def train_epoch(
     eta: float = 0.05,
     grad_clip: float = GRAD_CLIP,
     workers: int = 1,
+    slice_size: int = SLICE,
 ) -> float:
     """One AdaGrad pass over the non-zeros in `order`, updating `model` in place (numba).
 
-    Returns the epoch's cost, sum(0.5 * f * diff^2) / len(order).
+    Returns the epoch's cost, sum(0.5 * f * diff^2) / len(order). The pass runs in slices of
+    `slice_size` non-zeros, each split over the workers, so a signal stops it within a slice.
     """
     _check_inputs(cooc, model, order)
-    slices = max(1, min(workers, order.size))
-    with _numba_threads(slices):
-        total = _epoch_kernel(
-            cooc.rows,
-            cooc.cols,
-            cooc.values,
-            order,
-            *(getattr(model, name) for name in _PARAMS),
-            float(x_max),
-            float(alpha),
-            float(eta),
-            float(grad_clip),
-            slices,
-        )
+    params = [getattr(model, name) for name in _PARAMS]
+    total = 0.0
+    step = max(1, int(slice_size))
+    with _numba_threads(max(1, min(workers, order.size))):
+        for first in range(0, order.size, step):
+            part = order[first : first + step]
+            total += _epoch_kernel(
+                cooc.rows,
+                cooc.cols,
+                cooc.values,
+                part,
+                *params,
+                float(x_max),
+                float(alpha),
+                float(eta),
+                float(grad_clip),
+                max(1, min(workers, part.size)),
+            )
     return float(total) / order.size
 
 
@@ -390,22 +402,34 @@ def train_glove(
     workers: int | None = None,
     grad_clip: float = GRAD_CLIP,
     on_epoch: Callable[[int, float, float], None] | None = None,
+    start: tuple[int, GloveModel, dict] | None = None,
+    after_epoch: Callable[[int, GloveModel, dict], None] | None = None,
 ) -> GloveModel:
     """Train GloVe vectors on counted co-occurrences.
 
     on_epoch(epoch, cost, seconds) follows each epoch (1-based); the seconds include that
     epoch's shuffle. workers: threads, default one per core.
+
+    `start=(epochs_done, model, rng_state)` goes on from a checkpoint (or trains a model
+    further); `after_epoch(epoch, model, rng_state)` is called after each epoch to write one.
+    Each epoch's order is a fresh shuffle of 0..nnz-1 drawn from the generator, so the
+    generator's state is all a checkpoint needs to repeat the rest of the run exactly.
     """
     _check_training_options(vector_size, x_max, alpha, eta, epochs, workers, grad_clip)
     _check_cooccurrences(cooc)
     workers = default_workers() if workers is None else workers
     rng = np.random.default_rng(seed)
-    model = init_model(cooc.vocab_size, vector_size, rng)
-    order = np.arange(cooc.nnz, dtype=np.int32 if cooc.nnz < 2**31 else np.int64)
-    spare = np.empty_like(order)
-    for epoch in range(1, epochs + 1):
+    if start is None:
+        done, model = 0, init_model(cooc.vocab_size, vector_size, rng)
+    else:
+        done, model, rng_state = start
+        rng.bit_generator.state = rng_state
+        _check_inputs(cooc, model, np.zeros(0, np.int64))
+    base = np.arange(cooc.nnz, dtype=np.int32 if cooc.nnz < 2**31 else np.int64)
+    order = np.empty_like(base)
+    for epoch in range(done + 1, epochs + 1):
         started = time.perf_counter()
-        order, spare = shuffled(order, rng, out=spare), order
+        shuffled(base, rng, out=order)
         cost = train_epoch(
             cooc,
             model,
@@ -423,6 +447,8 @@ def train_glove(
             )
         model.costs.append(cost)
         model.epoch_seconds.append(seconds)
+        if after_epoch is not None:
+            after_epoch(epoch, model, rng.bit_generator.state)
         if on_epoch is not None:
             on_epoch(epoch, cost, seconds)
     return model

@@ -45,6 +45,10 @@ def random_model(path: Path, n: int, dims: int = 100, seed: int = 0) -> Path:
     card = {"format": models.MODEL_FORMAT, "algo": "random", "vocab_size": n}
     card["files"] = {"vectors": models.VECTORS_FILE}
     (path / models.CARD_FILE).write_text(json.dumps(card), encoding="utf-8")
+    # As `train` leaves it: the query index, which is all a plot reads (no pickle is opened).
+    from embedcli.store.query_index import QueryIndex
+
+    models.write_index(path, QueryIndex.from_keyed_vectors(kv))
     return path
 
 

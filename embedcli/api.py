@@ -896,8 +896,6 @@ class Model:
                 f"Unknown task {task!r}: choose one of {', '.join(EVALUATION_TASKS)}."
             )
         from embedcli.evaluate.scoring import evaluate_model
-        from embedcli.store.model_dir import update_card
-        from embedcli.util.atomic import output_lock
 
         if save and self.read_only:
             raise ModelError(
@@ -930,17 +928,7 @@ class Model:
             on_status=on_status,
         )
         if save:
-            with output_lock(self.path, "model directory", "model"):
-                card_path = update_card(
-                    self._stored,
-                    "evaluation",
-                    dict(
-                        result.to_dict(),
-                        evaluated_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                        embedcli_version=__version__,
-                    ),
-                )
-            _say(on_status, f"Saved the evaluation into {card_path}")
+            self._save_scores("evaluation", "evaluation", result, on_status)
         return result
 
     # documents (embedcli.documents, embedcli.evaluate.sentiment)
@@ -1015,8 +1003,6 @@ class Model:
         self, *, corpus, label_column, weightings, seed, save, on_status, on_progress
     ):
         from embedcli.evaluate.sentiment import evaluate_sentiment
-        from embedcli.store.model_dir import update_card
-        from embedcli.util.atomic import output_lock
 
         result = evaluate_sentiment(
             self._stored,
@@ -1028,18 +1014,25 @@ class Model:
             on_progress=on_progress,
         )
         if save:
-            with output_lock(self.path, "model directory", "model"):
-                card_path = update_card(
-                    self._stored,
-                    "sentiment",
-                    dict(
-                        result.to_dict(),
-                        evaluated_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                        embedcli_version=__version__,
-                    ),
-                )
-            _say(on_status, f"Saved the sentiment scores into {card_path}")
+            self._save_scores("sentiment", "sentiment scores", result, on_status)
         return result
+
+    def _save_scores(self, section: str, what: str, result, on_status) -> None:
+        """Write `result` into one section of the model's card, with when and by what."""
+        from embedcli.store.model_dir import update_card
+        from embedcli.util.atomic import output_lock
+
+        with output_lock(self.path, "model directory", "model"):
+            card_path = update_card(
+                self._stored,
+                section,
+                dict(
+                    result.to_dict(),
+                    evaluated_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                    embedcli_version=__version__,
+                ),
+            )
+        _say(on_status, f"Saved the {what} into {card_path}")
 
     def export_docs_tsv(
         self,

@@ -18,6 +18,9 @@ from embedcli.training.config import (
 )
 
 STATE_MODEL = "model.gensim"  # in a checkpoint's state folder, with its arrays as .npy
+NGRAM_ROWS = "ngram-rows.npy"  # FastText: the n-gram rows training can change ...
+NGRAM_VALUES = "ngram-values.npy"  # ... and their values (see _SparseNgrams)
+_SAMPLE_ROWS = 20_000  # untouched n-gram rows whose checksum proves they can be rebuilt
 
 
 def _build_model(corpus, config, workers):
@@ -79,6 +82,8 @@ def _train_gensim(corpus, config, *, on_start, on_epoch, run: Run | None = None)
     extra: dict = {}
     if run.resume is not None:
         model = load_full_model(run.resume.state / STATE_MODEL, config.algo)
+        if "ngrams" in run.resume.info:
+            _SparseNgrams.restore(model, run.resume.state, run.resume.info["ngrams"])
     elif run.initial is not None:
         model = run.initial
         if run.new_words is not None:
@@ -108,13 +113,26 @@ def _train_gensim(corpus, config, *, on_start, on_epoch, run: Run | None = None)
     if on_start:
         on_start(len(model.wv), model.corpus_total_words)
 
+    # FastText from its seed's initial n-gram matrix: checkpoints hold only the rows training
+    # changes (a fresh run, or the resume of one); --continue / --update start from another
+    # model's matrix, so theirs hold all of it.
+    sparse = None
+    if config.algo == "fasttext" and getattr(model.wv, "bucket", 0) and run.directory:
+        if run.resume is not None and "ngrams" in run.resume.info:
+            sparse = _SparseNgrams(model, run.resume.info["ngrams"])
+        elif run.resume is None and run.initial is None:
+            sparse = _SparseNgrams(model)
+
     def report(epoch_report: EpochReport) -> None:
         if epoch_report.epoch < config.epochs:
+            info = {"reports": [asdict(r) for r in [*result.epochs, epoch_report]]}
+            if sparse is not None:
+                info["ngrams"] = sparse.facts
             epoch_report.checkpoint_seconds = run.save(
                 epoch_report.epoch,
                 config.epochs,
-                lambda folder: _write_state(tracker, folder),
-                {"reports": [asdict(r) for r in [*result.epochs, epoch_report]]},
+                lambda folder: _write_state(tracker, folder, sparse),
+                info,
             )
         result.epochs.append(epoch_report)
         if on_epoch:
@@ -140,18 +158,94 @@ def _train_gensim(corpus, config, *, on_start, on_epoch, run: Run | None = None)
     return result
 
 
-def _write_state(tracker, folder) -> None:
+def _write_state(tracker, folder, sparse=None) -> None:
     """Save the model into a checkpoint folder: a small pickle and its arrays as .npy files
-    (sep_limit=0), without the tracker's hooks."""
+    (sep_limit=0), without the tracker's hooks; FastText's n-grams as `sparse` says."""
     model = tracker.model
     hooks = {name: model.__dict__.pop(name) for name in _HOOKS if name in model.__dict__}
     events = getattr(model, "lifecycle_events", None), getattr(model.wv, "lifecycle_events", None)
     model.lifecycle_events = model.wv.lifecycle_events = None
+    aside = sparse.set_aside(model, folder) if sparse is not None else None
     try:
         model.save(str(folder / STATE_MODEL), sep_limit=0)
     finally:
         model.__dict__.update(hooks)
         model.lifecycle_events, model.wv.lifecycle_events = events
+        if aside is not None:
+            model.wv.__dict__.update(aside)
+
+
+class _SparseNgrams:
+    """FastText's n-gram matrix in a checkpoint, without the rows training never changes.
+
+    The matrix has `bucket` rows (2,000,000 by default: 800 MB at 100 dimensions), but
+    training only updates the rows that the vocabulary's n-grams hash to (on NSMC, 69,000):
+    the others keep the values gensim drew from the seed (`prep_vectors(..., seed + 1)` in
+    `resize_vectors`). A checkpoint writes the changed rows and their indices; a resume draws
+    the matrix again from the seed and puts them back. The checksum of a sample of the
+    unchanged rows, taken from the live matrix at the first checkpoint, is checked against the
+    redrawn ones, so a gensim that draws differently cannot resume into a wrong matrix.
+    """
+
+    def __init__(self, model, facts: dict | None = None) -> None:
+        import numpy as np
+
+        wv = model.wv
+        buckets = [b for b in wv.buckets_word if len(b)]
+        self.rows = np.unique(np.concatenate(buckets)) if buckets else np.zeros(0, np.uint32)
+        self.facts = facts or {
+            "bucket": int(wv.bucket),
+            "seed": int(model.seed) + 1,
+            "rows": int(len(self.rows)),
+            "sample_crc32": _sample_crc32(wv.vectors_ngrams, self.rows),
+        }
+
+    def set_aside(self, model, folder) -> dict:
+        """Write the changed rows; take the matrix out of the model while gensim saves it
+        (bucket 0: gensim's loader then composes no word vectors from n-grams)."""
+        import numpy as np
+
+        wv = model.wv
+        np.save(folder / NGRAM_ROWS, self.rows, allow_pickle=False)
+        np.save(folder / NGRAM_VALUES, wv.vectors_ngrams[self.rows], allow_pickle=False)
+        aside = {name: getattr(wv, name) for name in ("vectors_ngrams", "bucket", "buckets_word")}
+        wv.vectors_ngrams = np.zeros((0, wv.vector_size), dtype=np.float32)
+        wv.bucket = 0
+        return aside
+
+    @staticmethod
+    def restore(model, state, facts: dict) -> None:
+        """Put the n-gram matrix back into a model loaded from a sparse checkpoint."""
+        import numpy as np
+        from gensim.models.keyedvectors import prep_vectors
+
+        from embedcli.errors import EmbedcliError
+
+        wv = model.wv
+        rows = np.load(state / NGRAM_ROWS, allow_pickle=False)
+        values = np.load(state / NGRAM_VALUES, allow_pickle=False)
+        matrix = prep_vectors((facts["bucket"], wv.vector_size), seed=facts["seed"])
+        if _sample_crc32(matrix, rows) != facts["sample_crc32"]:
+            raise EmbedcliError(
+                f"The checkpoint in {state.parent} cannot be resumed: this gensim draws "
+                "FastText's initial n-gram vectors differently from the one that wrote it. "
+                "Run the command with --force to start over."
+            )
+        matrix[rows] = values
+        wv.bucket, wv.vectors_ngrams = facts["bucket"], matrix
+        wv.recalc_char_ngram_buckets()
+        wv.adjust_vectors()
+
+
+def _sample_crc32(matrix, touched) -> int:
+    """CRC-32 of up to _SAMPLE_ROWS evenly spread rows of `matrix` that are not in `touched`."""
+    import zlib
+
+    import numpy as np
+
+    untouched = np.setdiff1d(np.arange(len(matrix)), touched, assume_unique=True)
+    step = max(1, len(untouched) // _SAMPLE_ROWS)
+    return zlib.crc32(np.ascontiguousarray(matrix[untouched[::step]]).tobytes())
 
 
 _HOOKS = ("_do_train_epoch", "_log_epoch_end", "_train_epoch_corpusfile")

@@ -94,6 +94,50 @@ def test_resumed_run_is_the_uninterrupted_run(tmp_path, corpus, algo):
     assert not ckpt.exists()  # removed once the model is saved
 
 
+def test_fasttext_checkpoint_holds_only_the_ngram_rows_training_changes(tmp_path, corpus):
+    """With many more buckets than the vocabulary's n-grams reach, the checkpoint is a small
+    fraction of the n-gram matrix, and the resumed run is still byte-identical."""
+    options = dict(SMALL, algo="fasttext", bucket=100_000)
+    whole = api.train(corpus, output=tmp_path / "whole", **options)
+    matrix_bytes = 100_000 * 16 * 4
+
+    out = tmp_path / "resumed"
+    interrupted(corpus, out, **options)
+    ckpt = checkpoint.checkpoint_dir(out)
+    manifest = json.loads((ckpt / "manifest.json").read_text())
+    state_bytes = sum(f["size"] for f in manifest["files"].values())
+    assert state_bytes < matrix_bytes / 4, (state_bytes, matrix_bytes)
+
+    # the rows it keeps are exactly the buckets of the vocabulary's n-grams (gensim's hash)
+    from gensim.models.fasttext import ft_ngram_hashes
+
+    rows = np.load(ckpt / manifest["state"] / "ngram-rows.npy")
+    expected = {h for w in whole.words for h in ft_ngram_hashes(w, 3, 6, 100_000)}
+    assert set(rows.tolist()) == expected
+
+    resumed = api.train(corpus, output=out, **options)
+    assert resumed.kv.vectors.tobytes() == whole.kv.vectors.tobytes()
+    from embedcli.training.gensim_backend import load_full_model
+
+    full_whole, full_resumed = (
+        load_full_model(p / "model.gensim", "fasttext") for p in (whole.path, resumed.path)
+    )
+    assert full_resumed.wv.vectors_ngrams.tobytes() == full_whole.wv.vectors_ngrams.tobytes()
+
+
+def test_fasttext_checkpoint_whose_untouched_rows_cannot_be_redrawn_is_refused(tmp_path, corpus):
+    options = dict(SMALL, algo="fasttext", bucket=100_000)
+    out = tmp_path / "m"
+    interrupted(corpus, out, **options)
+    manifest_path = checkpoint.checkpoint_dir(out) / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["info"]["ngrams"]["seed"] += 1  # as if gensim drew the initial vectors otherwise
+    manifest_path.write_text(json.dumps(manifest))
+    with pytest.raises(Exception, match="draws FastText's initial n-gram vectors differently"):
+        api.train(corpus, output=out, **options)
+    assert not out.exists()
+
+
 def test_gensim_resumed_learning_rates_are_the_uninterrupted_ones(tmp_path, corpus):
     """The (epoch, alpha, min_alpha, epochs) gensim's Cython epoch computes each word's
     learning rate from, as its worker thread sees them, in a resumed and an uninterrupted run."""

@@ -123,6 +123,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--stop-after", type=int, default=2)
     parser.add_argument("--no-quality", action="store_true")
+    parser.add_argument("--no-cost", action="store_true", help="the quality runs only")
+    parser.add_argument("--no-nsmc", action="store_true", help="the English slice only")
     parser.add_argument("--out", default=str(REPO / "benchmarks" / "results"))
     args = parser.parse_args()
     out = Path(args.out)
@@ -134,7 +136,9 @@ def main() -> None:
         os.environ["EMBEDCLI_CACHE"] = f"{tmp}/cache"
         from embedcli import api
 
-        corpora = {"nsmc": (Path(args.nsmc), dict(tokenizer=args.nsmc_tokenizer))}
+        corpora = {}
+        if not args.no_nsmc:
+            corpora["nsmc"] = (Path(args.nsmc), dict(tokenizer=args.nsmc_tokenizer))
         if args.english:
             from bench_english import make_slice
 
@@ -142,6 +146,8 @@ def main() -> None:
             results["english_slice"] = make_slice(Path(args.english), args.slice_words, english)
             corpora["english"] = (english, dict(lang="en"))
         for name, (path, tok) in corpora.items():
+            if args.no_cost:
+                break
             print(f"tokenize {name} ...", file=sys.stderr)
             tokens = api.tokenize(path, workers=args.workers, **tok)
             results["cost"][name] = {
@@ -154,7 +160,10 @@ def main() -> None:
                 results["quality"][algo] = quality(
                     corpora["english"][0], algo, args.stop_after, args.workers, tmp
                 )
-    (out / "checkpoint.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    name = "checkpoint" + "".join(
+        f"-{part}" for part, skip in (("quality", args.no_cost), ("cost", args.no_quality)) if skip
+    )
+    (out / f"{name}.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     for name, per_algo in results["cost"].items():
         for algo, c in per_algo.items():
             print(

@@ -159,6 +159,6 @@ def test_the_console_script_gives_the_same_one_line(tmp_path):
     assert done.returncode == 2
     assert done.stdout == ""
     assert done.stderr.strip().splitlines() == [
-        "Error: Invalid value for '--topn' / '-n': Input should be a valid integer, unable to "
-        "parse string as an integer. See 'embedcli similar -h'."
+        "Error: Invalid value for '--topn' / '-n': 'abc' is not a valid int. "
+        "See 'embedcli similar -h'."
     ]

@@ -18,6 +18,9 @@ $(STAMP): pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	# Bytecode, as pip writes it for an installed package (an editable install writes none;
+	# with PYTHONDONTWRITEBYTECODE set, every command would compile embedcli's sources again).
+	$(BIN)/python -m compileall -q embedcli
 	touch $@
 
 # The whole suite, including real Okt JVMs, real gensim training and the wheel in a fresh venv.

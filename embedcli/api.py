@@ -1191,7 +1191,11 @@ def import_vectors(
 
         _say(on_status, f"Downloading {entry.name} from {entry.download_url}")
         path = fetch(
-            entry.download_url, name=entry.name, sha256=entry.sha256, on_progress=on_download
+            entry.download_url,
+            name=entry.name,
+            sha256=entry.sha256,
+            on_progress=on_download,
+            local_hint="download the file another way and give its path: embedcli import FILE",
         )
         download = {"name": entry.name, "url": entry.download_url, "licence": entry.licence}
         if entry.member:

@@ -69,6 +69,7 @@ def fetch(
     cache_dir: Path | None = None,
     timeout: float = 30.0,
     sha1: str | Callable[[], str] | None = None,
+    local_hint: str = LOCAL_HINT,
 ) -> Path:
     """Return a local, verified copy of `url`, downloading it unless the cache has it.
 
@@ -80,7 +81,19 @@ def fetch(
     `sha1` is a SHA-1 the download must have (what Wikimedia publishes for its dumps), or a
     function giving it, called only when a download is needed; a cache hit is checked
     against the sha256 recorded at download time.
+
+    `local_hint` is what the messages offer instead of the download (the command's own way
+    of using a local copy).
     """
+    try:
+        return _fetch(url, sha256, name, on_progress, cache_dir, timeout, sha1)
+    except DownloadError as exc:
+        if local_hint == LOCAL_HINT or LOCAL_HINT not in str(exc):
+            raise
+        raise DownloadError(str(exc).replace(LOCAL_HINT, local_hint)) from None
+
+
+def _fetch(url, sha256, name, on_progress, cache_dir, timeout, sha1) -> Path:
     expected = _normalise_sha256(sha256)
     target = cache_path(url, name=name, cache_dir=cache_dir)
     meta_path = _meta_path(target)

@@ -87,8 +87,22 @@ def check_reachable(spec: ClusterSpec, timeout: float = CONNECT_SECONDS) -> None
     if parts.scheme not in ("tcp", "tls") or parts.port is None:
         return  # other transports (ucx, inproc) are left to Dask
     try:
-        with socket.create_connection((parts.hostname, parts.port), timeout=timeout):
-            pass
+        with socket.create_connection((parts.hostname, parts.port), timeout=timeout) as sock:
+            if parts.scheme == "tcp":
+                # A Dask scheduler speaks first (its handshake) as soon as it accepts; Dask's
+                # own client waits for that answer with no time limit, so a port held by
+                # something else that stays silent would hang the command for ever.
+                try:
+                    answered = bool(sock.recv(1))
+                except TimeoutError:
+                    answered = False
+                if not answered:
+                    raise ClusterError(
+                        f"Something at {spec.address} accepted the connection but did not "
+                        f"answer as a Dask scheduler within {timeout:g} s (is it another "
+                        "service's port?). Give the address `dask scheduler` prints, or leave "
+                        f"out --cluster (and unset {CLUSTER_ENV}) to tokenize on this machine."
+                    )
     except OSError as exc:
         raise _unreachable(spec, exc) from None
 

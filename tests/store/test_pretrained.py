@@ -192,3 +192,14 @@ def test_a_corrupt_download_is_refused_in_one_line(runner, tmp_path, fasttext_mo
     assert_one_error(result, "download of fasttext-ko", "damaged", "import fasttext-ko` again")
     assert not (tmp_path / "ko").exists()
     assert not list((tmp_path / "cache").rglob("cc.ko.300.bin.gz*"))  # the next run downloads
+
+
+def test_a_failed_download_offers_import_of_a_local_file(runner, tmp_path, monkeypatch):
+    """The download's messages are shared with corpora; here they offer `import FILE`, not
+    `--corpus`, which `import` does not have."""
+    with LocalServer(tmp_path / "www").running() as server:  # nothing published: 404
+        monkeypatch.setenv(pretrained.MIRROR_VARIABLE, server.url("files"))
+        result = runner.invoke(app, ["import", "fasttext-ko", "-q", "-o", str(tmp_path / "ko")])
+    assert_one_error(result, "Cannot download", "embedcli import FILE")
+    assert "--corpus" not in result.output
+    assert not (tmp_path / "ko").exists()

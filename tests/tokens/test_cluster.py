@@ -191,6 +191,32 @@ def test_unreachable_scheduler_is_one_error_before_any_work(runner, tmp_path):
     assert not (tmp_path / "cache").exists()
 
 
+def test_a_port_that_accepts_but_is_no_scheduler_is_one_error_in_seconds(runner, tmp_path):
+    """Dask's client waits for a scheduler's handshake with no time limit; a silent service on
+    the port must not hang the command."""
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text(english_text(600), encoding="utf-8")
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()  # the kernel accepts connections; nothing is ever sent
+        address = f"tcp://127.0.0.1:{silent.getsockname()[1]}"
+        out = tmp_path / "tokens.txt"
+        started = time.monotonic()
+        result = runner.invoke(
+            app, ["tokenize", "--corpus", str(corpus), "--lang", "en", "-o", str(out),
+                  "--cluster", address],
+        )  # fmt: skip
+        assert time.monotonic() - started < 30
+    assert_one_error(result, "did not answer as a Dask scheduler", address)
+    assert not out.exists()
+
+
+def test_a_real_scheduler_passes_the_check(cluster):
+    from embedcli.tokens.cluster import check_reachable
+
+    check_reachable(ClusterSpec(cluster.scheduler_address))  # no error: it speaks first
+
+
 @pytest.mark.parametrize("value", ["local:0", "local:two", "head", "tcp://:8786"])
 def test_bad_cluster_values_are_usage_errors(runner, value):
     result = runner.invoke(app, ["tokenize", "--lang", "en", "--cluster", value])

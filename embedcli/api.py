@@ -408,7 +408,10 @@ def _train_and_save(
     card["timings"]["total_seconds"] = round(time.perf_counter() - started, 3)
     card["training"]["checkpoints"] = {
         "seconds": [round(x, 3) for x in run.seconds],
-        "note": "written after every epoch but the last; removed once the model is saved",
+        "commit_seconds": [round(x, 3) for x in run.commit_seconds],
+        "note": "written after every epoch but the last (seconds: what training waited for; "
+        "commit_seconds: flushing, checksums and the manifest, while the next epoch trained); "
+        "removed once the model is saved",
     }
     if run.history:
         card["training"]["resumes"] = run.history

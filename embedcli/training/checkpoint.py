@@ -22,6 +22,7 @@ import hashlib
 import json
 import os
 import shutil
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -89,6 +90,23 @@ def save(
     Older states in `directory` are removed once the new one is committed.
     """
     started = time.perf_counter()
+    written = write(directory, epoch=epoch, write_state=write_state)
+    commit(written, key=key, epoch=epoch, epochs=epochs, info=info)
+    return time.perf_counter() - started
+
+
+@dataclass
+class Written:
+    """A state written under a temporary name, not yet committed."""
+
+    directory: Path
+    tmp: Path
+    name: str
+    fresh: bool  # the checkpoint directory was made for it
+
+
+def write(directory: Path, *, epoch: int, write_state: Callable[[Path], None]) -> Written:
+    """The first half of a save: the backend writes its files into a temporary folder."""
     directory = Path(directory)
     fresh = not directory.exists()
     directory.mkdir(parents=True, exist_ok=True)
@@ -97,6 +115,19 @@ def save(
     tmp.mkdir()
     try:
         write_state(tmp)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if fresh and not (directory / MANIFEST).exists():
+            shutil.rmtree(directory, ignore_errors=True)
+        raise
+    return Written(directory, tmp, name, fresh)
+
+
+def commit(written: Written, *, key: dict, epoch: int, epochs: int, info: dict | None) -> None:
+    """The second half: flush the files to disk, checksum them, rename the folder into place,
+    then replace the manifest (the commit point); then remove the older state."""
+    directory, tmp, name = written.directory, written.tmp, written.name
+    try:
         files = {}
         for path in sorted(tmp.iterdir()):
             _fsync_path(path)
@@ -124,7 +155,7 @@ def save(
         os.replace(tmp_manifest, directory / MANIFEST)
         _fsync_path(directory)
     except BaseException:
-        if fresh and not (directory / MANIFEST).exists():
+        if written.fresh and not (directory / MANIFEST).exists():
             shutil.rmtree(directory, ignore_errors=True)  # nothing committed: leave nothing
         raise
     finally:
@@ -136,7 +167,6 @@ def save(
                 shutil.rmtree(entry, ignore_errors=True)
             else:
                 entry.unlink(missing_ok=True)
-    return time.perf_counter() - started
 
 
 def load(directory: Path) -> tuple[Checkpoint | None, str | None]:
@@ -237,27 +267,54 @@ class Run:
     new_words: list[str] | None = None  # --update: the corpus whose new words are added
     saved_epoch: int = 0  # the last epoch a checkpoint holds
     history: list[dict] = field(default_factory=list)  # earlier resumes, for the model card
-    seconds: list[float] = field(default_factory=list)  # checkpoint cost per epoch
+    seconds: list[float] = field(default_factory=list)  # what each checkpoint held training up
+    commit_seconds: list[float] = field(default_factory=list)  # each one's commit, in a thread
+    _committing: threading.Thread | None = field(default=None, repr=False)
+    _commit_error: BaseException | None = field(default=None, repr=False)
 
     @property
     def start_epoch(self) -> int:
         return self.resume.epoch if self.resume else 0
 
     def save(self, epoch: int, epochs: int, write_state, info: dict | None = None) -> float:
-        """Checkpoint after `epoch`, with Ctrl-C / SIGTERM held until the state is committed."""
+        """Checkpoint after `epoch`; returns the seconds training waited for it.
+
+        The backend's files are written here, with Ctrl-C / SIGTERM held until they are; the
+        commit (flush to disk, checksums, the manifest) runs in a thread while the next epoch
+        trains. Until it is done the previous checkpoint stays the valid one; `wait()` (called
+        before the next save, at the end of training and on an interrupt) joins it.
+        """
         if self.directory is None:
             return 0.0
         from embedcli.util import interrupts
 
-        with interrupts.deferred():
-            seconds = save(
-                self.directory,
-                key=self.key or {},
-                epoch=epoch,
-                epochs=epochs,
-                write_state=write_state,
-                info=dict(info or {}, resumes=self.history),
-            )
+        self.wait()
+        info = dict(info or {}, resumes=self.history)
+
+        def committing() -> None:
+            began = time.perf_counter()
+            try:
+                commit(written, key=self.key or {}, epoch=epoch, epochs=epochs, info=info)
+            except BaseException as exc:  # surfaced by wait()
+                self._commit_error = exc
+                return
             self.saved_epoch = epoch
+            self.commit_seconds.append(time.perf_counter() - began)
+
+        started = time.perf_counter()
+        with interrupts.deferred():  # a signal held here acts once the commit has started
+            written = write(self.directory, epoch=epoch, write_state=write_state)
+            seconds = time.perf_counter() - started
+            self._committing = threading.Thread(target=committing, name="embedcli-checkpoint")
+            self._committing.start()
         self.seconds.append(seconds)
         return seconds
+
+    def wait(self, *, raise_error: bool = True) -> None:
+        """Let the checkpoint being committed finish; raise its error, if it failed."""
+        thread, self._committing = self._committing, None
+        if thread is not None:
+            thread.join()
+        error, self._commit_error = self._commit_error, None
+        if error is not None and raise_error:
+            raise error

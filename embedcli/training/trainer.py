@@ -42,7 +42,7 @@ def train(
         if config.algo == "glove":
             from embedcli.training.glove_backend import train_glove_model
 
-            return train_glove_model(
+            result = train_glove_model(
                 corpus,
                 config,
                 _resolve_workers(config.workers),
@@ -51,7 +51,10 @@ def train(
                 on_progress=on_progress,
                 run=run,
             )
-        return _train_gensim(corpus, config, on_start=on_start, on_epoch=counted, run=run)
+        else:
+            result = _train_gensim(corpus, config, on_start=on_start, on_epoch=counted, run=run)
+        run.wait()  # the last checkpoint's commit, and its error if it failed
+        return result
     except MemoryError:
         raise OutOfMemoryError(
             f"Ran out of memory while training {config.algo} (--vector-size "
@@ -60,6 +63,7 @@ def train(
             "or lower --vector-size or raise --min-count."
         ) from None
     except KeyboardInterrupt as exc:
+        run.wait(raise_error=False)  # a checkpoint being committed counts once it is
         stopped = f"training {config.algo} stopped in epoch {epochs_done + 1} of {config.epochs}"
         kept = max(run.saved_epoch, run.start_epoch if run.directory else 0)
         if kept:
@@ -77,3 +81,5 @@ def train(
                 "train from the start (the tokens are reused)",
             )
         raise
+    finally:
+        run.wait(raise_error=False)  # no commit left running behind any other error

@@ -200,6 +200,6 @@ def test_a_failed_download_offers_import_of_a_local_file(runner, tmp_path, monke
     with LocalServer(tmp_path / "www").running() as server:  # nothing published: 404
         monkeypatch.setenv(pretrained.MIRROR_VARIABLE, server.url("files"))
         result = runner.invoke(app, ["import", "fasttext-ko", "-q", "-o", str(tmp_path / "ko")])
-    assert_one_error(result, "Cannot download", "embedcli import FILE")
+    assert_one_error(result, "failed: HTTP 404", "embedcli import FILE")
     assert "--corpus" not in result.output
     assert not (tmp_path / "ko").exists()

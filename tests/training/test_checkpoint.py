@@ -138,6 +138,46 @@ def test_fasttext_checkpoint_whose_untouched_rows_cannot_be_redrawn_is_refused(t
     assert not out.exists()
 
 
+def slow_commits(monkeypatch, seconds: float, error: BaseException | None = None) -> list:
+    """Make every checkpoint commit (the part that runs in a thread) slow, or fail."""
+    original = checkpoint.commit
+    started: list[int] = []
+
+    def commit(written, **kwargs):
+        started.append(kwargs["epoch"])
+        time.sleep(seconds)
+        if error is not None:
+            raise error
+        return original(written, **kwargs)
+
+    monkeypatch.setattr(checkpoint, "commit", commit)
+    return started
+
+
+@pytest.mark.parametrize("algo", ["word2vec", "glove"])
+def test_an_interrupt_waits_for_the_commit_in_flight(tmp_path, corpus, monkeypatch, algo):
+    """The commit runs while the next epoch trains; stopped then, the run still keeps the
+    epoch whose commit had started, and says so."""
+    started = slow_commits(monkeypatch, 1.0)
+    out = tmp_path / "m"
+    stop = interrupted(corpus, out, **dict(SMALL, algo=algo))
+    assert started == [1, 2]
+    assert stop.then == "resume at epoch 3"
+    manifest = json.loads((checkpoint.checkpoint_dir(out) / "manifest.json").read_text())
+    assert manifest["epoch"] == 2
+    assert sorted(p.name for p in checkpoint.checkpoint_dir(out).iterdir()) == [
+        "epoch-2",
+        "manifest.json",
+    ]
+
+
+def test_a_commit_that_fails_fails_the_run(tmp_path, corpus, monkeypatch):
+    slow_commits(monkeypatch, 0.0, OSError(28, "No space left on device"))
+    with pytest.raises(OSError, match="No space left"):
+        api.train(corpus, output=tmp_path / "m", **SMALL)
+    assert not (tmp_path / "m").exists()
+
+
 def test_gensim_resumed_learning_rates_are_the_uninterrupted_ones(tmp_path, corpus):
     """The (epoch, alpha, min_alpha, epochs) gensim's Cython epoch computes each word's
     learning rate from, as its worker thread sees them, in a resumed and an uninterrupted run."""

@@ -44,6 +44,33 @@ def cluster():
         yield local
 
 
+@pytest.fixture(autouse=True)
+def small_tasks(monkeypatch):
+    """Tasks of 64 documents, so the small corpora here make many tasks (a window in flight,
+    a worker killed between them); the real size is tested in test_task_sizes."""
+    from embedcli.tokens import cluster as cluster_module
+
+    monkeypatch.setattr(cluster_module, "TASK_DOCUMENTS", 64)
+
+
+def test_task_sizes(monkeypatch):
+    from embedcli.tokens import cluster as cluster_module
+
+    def sizes(docs):
+        return [(len(t), sum(map(len, t))) for t in cluster_module._tasks(iter(docs))]
+
+    monkeypatch.setattr(cluster_module, "TASK_DOCUMENTS", 8192)
+    monkeypatch.setattr(cluster_module, "TASK_CHARACTERS", 400_000)
+    assert sizes(["ab"] * 20_000) == [(8192, 16384), (8192, 16384), (3616, 7232)]
+    long = "x" * 150_000
+    assert sizes([long] * 5) == [(2, 300_000), (2, 300_000), (1, 150_000)]
+    huge = "y" * 1_000_000  # longer than a task's budget: a task of its own, never split
+    assert sizes(["a", huge, "b"]) == [(1, 1), (1, 1_000_000), (1, 1)]
+    assert sizes([]) == []
+    tasks = list(cluster_module._tasks(iter(str(i) for i in range(20_000))))
+    assert [d for t in tasks for d in t] == [str(i) for i in range(20_000)]  # order kept
+
+
 def _same_run(local: dict, remote: dict) -> None:
     assert {k: v for k, v in local.items() if k not in RUN_KEYS} == {
         k: v for k, v in remote.items() if k not in RUN_KEYS

@@ -49,6 +49,7 @@ def train_once(tokens, config, directory: Path | None) -> dict:
         "train_seconds": result.train_seconds,
         "epoch_seconds": [e.seconds for e in result.epochs],
         "checkpoint_seconds": list(run.seconds),
+        "commit_seconds": list(run.commit_seconds),  # in a thread, while the next epoch ran
     }
 
 
@@ -64,6 +65,7 @@ def cost(tokens, algo: str, epochs: int | None, workers: int | None, rounds: int
             print(f"  {algo} round {r + 1} checkpoints={checkpoints}", file=sys.stderr)
     ck = [s for run in with_ck for s in run["checkpoint_seconds"]]
     ep = [s for run in with_ck for s in run["epoch_seconds"][:-1]]  # epochs followed by one
+    commits = [s for run in with_ck for s in run["commit_seconds"]]
     pairs = [a["train_seconds"] / b["train_seconds"] for a, b in zip(with_ck, without, strict=True)]
     return {
         "epochs": config.epochs,
@@ -74,7 +76,10 @@ def cost(tokens, algo: str, epochs: int | None, workers: int | None, rounds: int
         if ck and ep
         else None,
         "train_time_ratio_with_over_without": round(statistics.median(pairs), 4),
+        "median_commit_seconds": round(statistics.median(commits), 4) if commits else None,
         "rounds": rounds,
+        "runs_with_checkpoints": with_ck,
+        "runs_without": without,
     }
 
 

@@ -60,10 +60,19 @@ bench: $(STAMP)
 		$(BIN)/python benchmarks/bench_query.py --nsmc-model "$(NSMC_MODEL)" --out benchmarks/results; \
 	else echo "Query benchmark skipped: make bench NSMC_MODEL=path/to/nsmc/model"; fi
 	@if [ -n "$(REVIEWS_ALL)" ]; then \
-		$(BIN)/python benchmarks/bench_cluster.py --reviews "$(REVIEWS_ALL)" --out benchmarks/results; \
+		$(BIN)/python benchmarks/bench_cluster.py --reviews "$(REVIEWS_ALL)" --tokenizer mecab \
+			--out benchmarks/results; \
+		$(BIN)/python benchmarks/bench_cluster.py --reviews "$(REVIEWS_ALL)" --tokenizer okt \
+			--limit 100000 --rounds 2 --skip train,wiki --out benchmarks/results; \
 	else echo "Cluster benchmark skipped: make bench REVIEWS_ALL=path/to/reviews_all.tsv.gz"; fi
-	$(BIN)/python benchmarks/bench_checkpoint.py --out benchmarks/results \
-		$(if $(REVIEWS_ALL),--nsmc "$(REVIEWS_ALL)") $(if $(ENGLISH),--english "$(ENGLISH)")
+	$(BIN)/python benchmarks/bench_checkpoint.py --nsmc-tokenizer mecab --rounds 3 --no-quality \
+		--out benchmarks/results
+	@if [ -n "$(ENGLISH)" ]; then \
+		$(BIN)/python benchmarks/bench_checkpoint.py --english "$(ENGLISH)" --no-nsmc --epochs 3 \
+			--rounds 1 --no-quality --out benchmarks/results/english; \
+		$(BIN)/python benchmarks/bench_checkpoint.py --english "$(ENGLISH)" --no-nsmc --no-cost \
+			--out benchmarks/results; \
+	else echo "English checkpoint benchmark skipped: make bench ENGLISH=path/to/english.txt.gz"; fi
 
 # The original C/C++ tools against ours (you build them; see BENCHMARKS.md):
 # make bench-reference TOKENS=... FASTTEXT=path/to/fasttext GLOVE_DIR=dir/with/glove/tools

@@ -11,7 +11,8 @@
    and resumed by the same call; questions-words and WS353 for both, with --workers as given
    (several threads: not bit-identical, so the difference shows the run-to-run noise too).
 
-Writes DIR/checkpoint.json. Prints only what it measured.
+Writes DIR/checkpoint.json (checkpoint-cost.json with --no-quality, checkpoint-quality.json
+with --no-cost). Prints only what it measured.
 """
 
 from __future__ import annotations
